@@ -1,0 +1,207 @@
+"""Bargaining on one table: alternating offers with time-dependent concession (DESIGN 1.4).
+
+A batch holds B independent negotiations ("tables"), each over the same number m of
+issues; arrays have shape (B, m) or (B,). Everything is vectorised over tables and
+rounds: the offers of a round depend only on the proposer's aspiration at that time,
+not on the history, so all rounds are evaluated at once and the agreement is the first
+round whose offer the responder accepts.
+
+- Concession: the time-dependent tactics of Faratin, Sierra & Jennings (1998),
+  ``a(t) = R + (B - R)(1 - t^(1/e))``, e < 1 Boulware, e = 1 linear, e > 1 conceder.
+- Offers: the proposer maximises its estimate of the partner's value subject to its own
+  value >= a(t). Values are separable, concave and piecewise linear, so this LP is a
+  fractional knapsack: concede segments in decreasing order of (partner gain / own
+  cost), the logrolling arithmetic of Sebenius (1983).
+- Acceptance: AC_next (Baarslag et al. 2014): accept when the offer is worth at least
+  one's own current aspiration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.issues import segment_factors
+
+
+@dataclass
+class Tables:
+    """B negotiations over m issues each. Weights are raw salience (normalised here)."""
+
+    w_us: np.ndarray  # (B, m)
+    w_mx: np.ndarray
+    d_us: np.ndarray  # disagreement value per issue, (B, m)
+    d_mx: np.ndarray
+    trust_us: np.ndarray  # (B,)
+    trust_mx: np.ndarray
+    e_us: np.ndarray  # concession exponents, (B,)
+    e_mx: np.ndarray
+    r_us: np.ndarray  # reservation (expected no-deal value), normalised on the table, (B,)
+    r_mx: np.ndarray
+
+
+@dataclass
+class Outcome:
+    agreed: np.ndarray  # (B,) bool
+    x: np.ndarray  # (B, m) agreed positions, NaN where no agreement
+    round: np.ndarray  # (B,) index of the agreeing round, ``rounds`` when none
+    offers: np.ndarray | None = None  # (B, rounds, 2): (US, MX) value of each round's offer
+    best: np.ndarray | None = None  # (B, 2): top of each side's aspiration
+
+
+def aspiration(t, reservation, best, e):
+    """Faratin et al. (1998) time-dependent aspiration, broadcast as (B, 1) x (T,)."""
+    best = np.maximum(best, reservation)
+    return reservation[:, None] + (best - reservation)[:, None] * (1.0 - _power(t, 1.0 / e))
+
+
+def _power(t, inv_e):
+    """``t ** inv_e`` as (B, T), computed once per distinct exponent (there are few)."""
+    u, inv = np.unique(inv_e, return_inverse=True)
+    return (t[None, :] ** u[:, None])[inv]
+
+
+@dataclass
+class Path:
+    """One proposer's concession path: its segments in the order it gives them up."""
+
+    cost: np.ndarray  # (B, S) own value given up per segment, sorted
+    length: np.ndarray  # (B, S) position distance per segment, sorted
+    order: np.ndarray  # (B, S) sorted -> original segment index
+    C: np.ndarray  # (B, S+1) cumulative own cost, from 0
+    G: np.ndarray  # (B, S+1) cumulative true gain to the partner, from 0
+    rate: np.ndarray  # (B, S+1) true partner gain per unit own cost in each segment
+    top: np.ndarray  # (B,) own value at own ideal
+
+    def partner_value(self, budget):
+        """The partner's true value of the offer that spends ``budget`` (B, T)."""
+        idx = np.sum(self.C[:, None, 1:] <= budget[..., None], axis=-1)
+        c = np.take_along_axis(self.C, idx, axis=1)
+        g = np.take_along_axis(self.G, idx, axis=1)
+        r = np.take_along_axis(self.rate, idx, axis=1)
+        return g + (budget - c) * r
+
+    def moved(self, budget):
+        """Distance moved on each original segment by the offer spending ``budget`` (B,)."""
+        before = self.C[:, :-1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frac = np.where(self.cost > 0, (budget[:, None] - before) / self.cost, 1.0)
+        used = np.clip(frac, 0.0, 1.0) * self.length
+        out = np.empty_like(used)
+        np.put_along_axis(out, self.order, used, axis=1)
+        return out
+
+
+def _path(own, gain_est, gain_true, length):
+    """Sort segments by estimated gain ratio; segments the partner does not value are kept."""
+    top = np.sum(own * length, axis=1)
+    usable = (length > 0) & (gain_est > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(usable, gain_est / own, -1.0)
+    order = np.argsort(-ratio, axis=1, kind="stable")
+    length = np.take_along_axis(np.where(usable, length, 0.0), order, axis=1)
+    cost = np.take_along_axis(own, order, axis=1) * length
+    gain = np.take_along_axis(gain_true, order, axis=1) * length
+    zero = np.zeros((length.shape[0], 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(cost > 0, gain / cost, 0.0)
+    return Path(
+        cost=cost,
+        length=length,
+        order=order,
+        C=np.concatenate([zero, np.cumsum(cost, axis=1)], axis=1),
+        G=np.concatenate([zero, np.cumsum(gain, axis=1)], axis=1),
+        rate=np.concatenate([rate, zero], axis=1),
+        top=top,
+    )
+
+
+def _normalise(w):
+    total = w.sum(axis=1, keepdims=True)
+    return w / np.where(total > 0, total, 1.0)
+
+
+def estimate(w_partner, iota):
+    """The proposer's estimate of the partner's weights: ``iota w + (1 - iota) uniform``."""
+    m = w_partner.shape[1]
+    return iota[:, None] * _normalise(w_partner) + (1.0 - iota[:, None]) / m
+
+
+def paths(tab: Tables):
+    """Concession paths of both sides: estimated (for offers) and exact (for the best value).
+
+    The US concedes from x = 1 downward, Mexico from x = 0 upward; segments are laid out
+    in that physical order so that ties keep it (the stable sort).
+    """
+    _, length, k_us, k_mx = segment_factors(tab.d_us, tab.d_mx, tab.trust_us, tab.trust_mx)
+    # per-unit slopes in utility normalised on the table
+    f_us = _normalise(tab.w_us)[..., None] * k_us
+    f_mx = _normalise(tab.w_mx)[..., None] * k_mx
+    est_mx = estimate(tab.w_mx, tab.trust_us)[..., None] * k_mx
+    est_us = estimate(tab.w_us, tab.trust_mx)[..., None] * k_us
+    B = length.shape[0]
+
+    def flat(a, reverse):
+        return (a[..., ::-1] if reverse else a).reshape(B, -1)
+
+    own_us, len_us, true_mx = flat(f_us, True), flat(length, True), flat(f_mx, True)
+    own_mx, len_mx, true_us = flat(f_mx, False), flat(length, False), flat(f_us, False)
+    return {
+        "us": _path(own_us, flat(est_mx, True), true_mx, len_us),
+        "us_exact": _path(own_us, true_mx, true_mx, len_us),
+        "mx": _path(own_mx, flat(est_us, False), true_us, len_mx),
+        "mx_exact": _path(own_mx, true_us, true_us, len_mx),
+    }
+
+
+def negotiate(tab: Tables, rounds: int, first_mover: str = "US", record: bool = False) -> Outcome:
+    """Run alternating offers on every table of the batch; see the module docstring."""
+    p = paths(tab)
+    # The top of c's aspiration: the best value c can get in a package the partner could
+    # accept, i.e. the partner conceding exactly down to its own reservation.
+    best_us = p["mx_exact"].partner_value(np.maximum(p["mx_exact"].top - tab.r_mx, 0)[:, None])[:, 0]
+    best_mx = p["us_exact"].partner_value(np.maximum(p["us_exact"].top - tab.r_us, 0)[:, None])[:, 0]
+
+    r = np.arange(rounds)
+    t = r / max(rounds - 1, 1)
+    a_us = aspiration(t, tab.r_us, best_us, tab.e_us)  # (B, rounds)
+    a_mx = aspiration(t, tab.r_mx, best_mx, tab.e_mx)
+    us_first = first_mover == "US"
+    r_us, r_mx = (r[0::2], r[1::2]) if us_first else (r[1::2], r[0::2])
+
+    budget_us = p["us"].top[:, None] - a_us[:, r_us]
+    budget_mx = p["mx"].top[:, None] - a_mx[:, r_mx]
+    mx_gets = p["us"].partner_value(budget_us)  # Mexico's value of each US offer
+    us_gets = p["mx"].partner_value(budget_mx)
+    tol = 1e-12
+    accept_mx = mx_gets >= a_mx[:, r_us] - tol
+    accept_us = us_gets >= a_us[:, r_mx] - tol
+
+    first_us = np.where(accept_mx.any(1), r_us[np.argmax(accept_mx, axis=1)], rounds)
+    first_mx = np.where(accept_us.any(1), r_mx[np.argmax(accept_us, axis=1)], rounds)
+    agree_round = np.minimum(first_us, first_mx)
+    agreed = agree_round < rounds
+    by_us = first_us <= first_mx
+
+    # positions of the accepted offer
+    B, m = tab.w_us.shape
+    x = np.full((B, m), np.nan)
+    tr = np.minimum(agree_round, rounds - 1)
+    for side, mask in (("us", agreed & by_us), ("mx", agreed & ~by_us)):
+        if not mask.any():
+            continue
+        a = (a_us if side == "us" else a_mx)[np.arange(B), tr]
+        moved = p[side].moved(p[side].top - a).reshape(B, m, 3).sum(axis=2)
+        x[mask] = (1.0 - moved if side == "us" else moved)[mask]
+
+    offers = None
+    if record:
+        offers = np.full((B, rounds, 2), np.nan)
+        spent_us = np.minimum(budget_us, p["us"].C[:, -1:])
+        spent_mx = np.minimum(budget_mx, p["mx"].C[:, -1:])
+        offers[:, r_us, 0] = p["us"].top[:, None] - spent_us
+        offers[:, r_us, 1] = mx_gets
+        offers[:, r_mx, 0] = us_gets
+        offers[:, r_mx, 1] = p["mx"].top[:, None] - spent_mx
+    return Outcome(agreed, x, agree_round, offers, np.stack([best_us, best_mx], axis=1))

@@ -1,0 +1,224 @@
+"""LinkageModel: W parallel worlds of US-Mexico negotiation, one Mesa step per episode.
+
+An episode (DESIGN 1.7): apply the scenario's dated events, form the tables (the
+framework), negotiate every table (``sim.bargaining``), execute threats on failed threat
+tables, implement the agreements (keeping or reneging on commitments), update trust and
+salience, and collect the metrics. Worlds are the rows of every array; cells (parameter
+combinations) own consecutive blocks of ``replications`` worlds and their own generator.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import partial
+
+import mesa
+import numpy as np
+
+from sim import events, frameworks, metrics, pressure
+from sim.agents import Country
+from sim.bargaining import Tables, negotiate
+from sim.cells import Cell, generator
+from sim.config import Config
+
+log = logging.getLogger(__name__)
+
+
+def single_cell(cfg: Config) -> Cell:
+    return Cell(cfg.scenario.name, cfg.framework.name.value, cfg.trust, cfg.pressure)
+
+
+def disabled_parts(cfg: Config) -> list[str]:
+    """Parts of the model switched off because the scenario lacks the issue they need."""
+    out = []
+    if cfg.threat.lever not in cfg.issues:
+        out.append(f"threats (no lever issue {cfg.threat.lever!r})")
+    if "security" not in cfg.issues:
+        out.append("unilateral action (no 'security' issue)")
+    if "sovereignty" not in cfg.issues:
+        out.append("backlash and unilateral harm on sovereignty (no 'sovereignty' issue)")
+    return out
+
+
+@dataclass
+class Round:
+    """What one episode's tables produced, per world and issue."""
+
+    agreed: np.ndarray  # (W, n) the issue's table agreed
+    x: np.ndarray  # (W, n) agreed positions (NaN where none)
+    threat: np.ndarray  # (W,) a threat table existed
+    threat_failed: np.ndarray  # (W,) ... and it failed
+    rounds: np.ndarray  # (W,) mean rounds used per table
+
+
+class LinkageModel(mesa.Model):
+    """Issue-linkage negotiation between the US and Mexico over ``len(cells) * replications``
+    worlds. ``record=True`` keeps every offer of world 0 for the negotiation dance."""
+
+    def __init__(self, cfg: Config, cells: list[Cell] | None = None, record: bool = False):
+        cells = cells or [single_cell(cfg)]
+        rngs = [generator(cfg.seed, c) for c in cells]
+        super().__init__(rng=rngs[0])
+        self.cfg = cfg
+        self.cells = cells
+        self.cell_rngs = rngs
+        self.issues = list(cfg.issues)
+        reps = cfg.replications
+        W = len(cells) * reps
+        self.worlds = W
+
+        def per_world(values):
+            return np.repeat(np.asarray(values, float), reps)
+
+        t = per_world([c.trust for c in cells])
+        us, mx = cfg.countries.US, cfg.countries.MX
+        self.us = Country(self, "US", us, self.issues, t if us.trust is None else np.full(W, us.trust), W)
+        self.mx = Country(self, "MX", mx, self.issues, t if mx.trust is None else np.full(W, mx.trust), W)
+        self.countries = {"US": self.us, "MX": self.mx}
+        self.pressure = per_world([c.pressure for c in cells])
+        self.framework = np.repeat([frameworks.CODES[c.framework] for c in cells], reps)
+        tables = cfg.framework.tables
+        self.custom = frameworks.custom_row(tables, self.issues) if tables else None
+        self.linked_now = np.zeros(W, bool)
+
+        idx = {k: i for i, k in enumerate(self.issues)}
+        self.lever = idx.get(cfg.threat.lever)
+        self.security = idx.get("security")
+        self.sovereignty = idx.get("sovereignty")
+        self.episode = 0
+        self.metrics: dict[str, np.ndarray] = {}
+        self.dances: list | None = [] if record else None
+        self.datacollector = mesa.DataCollector(
+            model_reporters={m: partial(_report, name=m) for m in metrics.NAMES}
+        )
+
+    # --- one episode -------------------------------------------------------------------
+    def step(self):
+        self.episode += 1
+        forced = events.apply(self, self.episode)
+        n = len(self.issues)
+        u = np.concatenate([g.random((self.cfg.replications, 2 * n + 2)) for g in self.cell_rngs])
+        self.linked_now = frameworks.sequenced_linked(
+            self.linked_now, self.us.trust, self.mx.trust,
+            self.cfg.framework.link_at, self.cfg.framework.hysteresis,
+        )
+        tables = frameworks.table_of(self.framework, n, self.custom, self.linked_now)
+        r = self._negotiate(tables)
+        executed = r.threat_failed & (u[:, 2 * n] < self.pressure)
+        out = self._implement(r, u[:, :n], u[:, n : 2 * n])
+        unilateral = self._pressure(r, out, forced, u[:, 2 * n + 1])
+        self.metrics = metrics.episode(
+            self, out, r, executed, unilateral, linked=(tables == 0).all(axis=1)
+        )
+        self.datacollector.collect(self)
+
+    def _negotiate(self, tables) -> Round:
+        """Negotiate every non-empty table of every world, batched by table size."""
+        W, n = tables.shape
+        on = tables[:, None, :] == np.arange(n)[None, :, None]  # (W, table, issue)
+        size = on.sum(axis=2)
+        agreed = np.zeros((W, n), bool)
+        x = np.full((W, n), np.nan)
+        threat = np.zeros(W, bool)
+        failed = np.zeros(W, bool)
+        rounds_sum = np.zeros(W)
+        us, mx, cfg = self.us, self.mx, self.cfg
+        for m in np.unique(size[size > 0]):
+            wi, ji = np.nonzero(size == m)
+            k = np.argsort(~on[wi, ji], axis=1, kind="stable")[:, :m]  # the table's issues
+            w_us, w_mx = us.salience[wi[:, None], k], mx.salience[wi[:, None], k]
+            d_us, d_mx = us.disagreement[k], mx.disagreement[k]
+            pi = self.pressure[wi]
+            if self.lever is None:
+                has_lever = np.zeros(len(wi), bool)
+                lw_us = lw_mx = np.zeros(len(wi))
+            else:
+                has_lever = tables[wi, self.lever] == ji
+                lw_us = np.where(has_lever, us.salience[wi, self.lever], 0.0)
+                lw_mx = np.where(has_lever, mx.salience[wi, self.lever], 0.0)
+            th = pressure.threatened(has_lever, m, pi)
+            r_us, r_mx = pressure.reservations(w_us, w_mx, d_us, d_mx, lw_us, lw_mx, th, pi, cfg.threat)
+            tab = Tables(
+                w_us, w_mx, d_us, d_mx, us.trust[wi], mx.trust[wi],
+                us.concession[wi], mx.concession[wi], r_us, r_mx,
+            )
+            o = negotiate(tab, cfg.rounds, cfg.first_mover.value, record=self.dances is not None)
+            agreed[wi[:, None], k] = o.agreed[:, None]
+            x[wi[:, None], k] = o.x
+            threat[wi[th]] = True
+            failed[wi[th & ~o.agreed]] = True
+            np.add.at(rounds_sum, wi, np.minimum(o.round + 1, cfg.rounds))
+            if self.dances is not None:
+                self._record(wi, k, tab, o)
+        return Round(agreed, x, threat, failed, rounds_sum / size.astype(bool).sum(axis=1))
+
+    def _implement(self, r: Round, u_us, u_mx):
+        """Keep or renege on each commitment (DESIGN 1.5) and gather trust evidence."""
+        d_us, d_mx = self.us.disagreement, self.mx.disagreement
+        eps = 1e-12
+        costly_us = r.agreed & (r.x < d_us - eps)  # the US concedes below its no-deal value
+        costly_mx = r.agreed & (r.x > 1.0 - d_mx + eps)
+        noise = self.cfg.noise
+        broke_us = r.agreed & ~self.us.keeps(u_us, costly_us, noise)
+        broke_mx = r.agreed & ~self.mx.keeps(u_mx, costly_mx, noise)
+        # a costly commitment broken alone retreats to the reneger's rational point;
+        # anything else broken leaves the issue without agreement
+        x = np.where(broke_us & costly_us, d_us, r.x)
+        x = np.where(broke_mx & costly_mx, 1.0 - d_mx, x)
+        settled = r.agreed & ~((broke_us & ~costly_us) | (broke_mx & ~costly_mx) | (broke_us & broke_mx))
+        cw = self.cfg.confidence_weight
+        kept_us, kept_mx = r.agreed & ~broke_us, r.agreed & ~broke_mx
+        self.us.observe(  # the US learns about Mexico
+            np.sum(kept_mx & costly_mx, 1) + cw * np.sum(kept_mx & ~costly_mx, 1), broke_mx.sum(1)
+        )
+        self.mx.observe(
+            np.sum(kept_us & costly_us, 1) + cw * np.sum(kept_us & ~costly_us, 1), broke_us.sum(1)
+        )
+        v_us = np.where(settled, x, d_us)
+        v_mx = np.where(settled, 1.0 - x, d_mx)
+        implemented = r.agreed & ~broke_us & ~broke_mx
+        return metrics.Implemented(v_us, v_mx, implemented, broke_us.sum(1) + broke_mx.sum(1))
+
+    def _pressure(self, r: Round, out, forced, u):
+        """Backlash from threats and unilateral US action; returns who acted alone (W,)."""
+        pi, cfg, mx = self.pressure, self.cfg, self.mx
+        if self.sovereignty is not None:
+            mx.beta = mx.beta + r.threat * cfg.backlash.trust * pi
+            mx.salience = pressure.raise_salience(
+                mx.salience, self.sovereignty, r.threat * cfg.backlash.salience * pi
+            )
+        if self.security is None:
+            return np.zeros(self.worlds, bool)
+        acts = forced | (~out.implemented[:, self.security] & (u < pi * cfg.unilateral.rate))
+        if self.sovereignty is not None:
+            mx.beta = mx.beta + acts * cfg.unilateral.trust
+            mx.salience = pressure.raise_salience(
+                mx.salience, self.sovereignty, acts * cfg.unilateral.salience
+            )
+        return acts
+
+    def _record(self, wi, k, tab: Tables, o):
+        first = np.nonzero(wi == 0)[0]
+        if len(first) == 0:
+            return
+        if not self.dances or self.dances[-1]["episode"] != self.episode:
+            self.dances.append({"episode": self.episode, "tables": []})
+        for b in first:
+            self.dances[-1]["tables"].append(
+                {
+                    "issues": [self.issues[i] for i in k[b]],
+                    "w_us": tab.w_us[b] / tab.w_us[b].sum(),
+                    "w_mx": tab.w_mx[b] / tab.w_mx[b].sum(),
+                    "d_us": tab.d_us[b], "d_mx": tab.d_mx[b],
+                    "reservation": (float(tab.r_us[b]), float(tab.r_mx[b])),
+                    "offers": o.offers[b],
+                    "round": int(o.round[b]),
+                    "agreed": bool(o.agreed[b]),
+                    "x": o.x[b],
+                }
+            )
+
+
+def _report(model: LinkageModel, name: str) -> np.ndarray:
+    return model.metrics[name]

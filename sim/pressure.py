@@ -1,0 +1,44 @@
+"""US coercive pressure: threats, backlash and unilateral action (DESIGN 1.6).
+
+``pressure`` (pi) is the credibility of US threats and its propensity to act alone.
+
+- Threat (coercive linkage, Oye 1992; Davis 2004): on any table that holds the lever issue
+  and at least one other, the US threatens a penalty of ``threat.size`` units of Mexico's
+  lever value if the table fails, bearing ``threat.self_cost`` of that size on its own lever
+  value. Reservations use the expected penalty ``pi * size``; on failure the penalty is
+  executed with probability pi. Delinking leaves no such table: it disarms the threat.
+- Backlash: each threat adds ``backlash.trust * pi`` beta evidence to Mexico's trust and
+  raises Mexico's sovereignty salience by ``backlash.salience * pi``.
+- Unilateral action: with no security agreement the US acts alone with probability
+  ``pi * unilateral.rate`` (the Cienfuegos and Zambada arrests; Assynt 2020).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def threatened(has_lever, size, pressure):
+    """Tables under threat: the lever plus at least one other issue, and pi > 0."""
+    return has_lever & (size >= 2) & (pressure > 0)
+
+
+def reservations(w_us, w_mx, d_us, d_mx, lever_w_us, lever_w_mx, threat, pressure, cfg):
+    """Expected no-deal value of each side, normalised on the table: (B,), (B,).
+
+    ``w_*`` and ``d_*`` are (B, m) for the table's issues; ``lever_w_*`` the (B,) weight of
+    the lever issue (0 where the table has none).
+    """
+    expected = np.where(threat, pressure * cfg.size, 0.0)
+    total_us = w_us.sum(axis=1)
+    total_mx = w_mx.sum(axis=1)
+    r_us = (np.sum(w_us * d_us, axis=1) - expected * cfg.self_cost * lever_w_us)
+    r_mx = (np.sum(w_mx * d_mx, axis=1) - expected * lever_w_mx)
+    return r_us / np.where(total_us > 0, total_us, 1.0), r_mx / np.where(total_mx > 0, total_mx, 1.0)
+
+
+def raise_salience(salience, k, amount):
+    """Add ``amount`` (W,) to issue ``k`` of the (W, n) weights and renormalise."""
+    out = salience.copy()
+    out[:, k] += amount
+    return out / out.sum(axis=1, keepdims=True)
