@@ -71,48 +71,53 @@ class Path:
     order: np.ndarray  # (B, S) sorted -> original segment index
     C: np.ndarray  # (B, S+1) cumulative own cost, from 0
     G: np.ndarray  # (B, S+1) cumulative true gain to the partner, from 0
-    rate: np.ndarray  # (B, S+1) true partner gain per unit own cost in each segment
+    gain: np.ndarray  # (B, S) true gain to the partner per segment, sorted
     top: np.ndarray  # (B,) own value at own ideal
 
     def partner_value(self, budget):
         """The partner's true value of the offer that spends ``budget`` (B, T)."""
-        idx = np.sum(self.C[:, None, 1:] <= budget[..., None], axis=-1)
-        c = np.take_along_axis(self.C, idx, axis=1)
-        g = np.take_along_axis(self.G, idx, axis=1)
-        r = np.take_along_axis(self.rate, idx, axis=1)
-        return g + (budget - c) * r
+        B, S = self.cost.shape
+        idx = np.zeros(budget.shape, np.int16)  # segments fully paid for
+        for j in range(1, S + 1):  # C rises along a row, so counting beats a search
+            idx += self.C[:, j, None] <= budget
+        flat = idx + (np.arange(B) * (S + 1))[:, None]
+        cost = np.hstack([self.cost, np.zeros((B, 1))]).ravel()[flat]
+        gain = np.hstack([self.gain, np.zeros((B, 1))]).ravel()[flat]
+        return self.G.ravel()[flat] + _fraction(budget - self.C.ravel()[flat], cost) * gain
 
     def moved(self, budget):
         """Distance moved on each original segment by the offer spending ``budget`` (B,)."""
-        before = self.C[:, :-1]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            frac = np.where(self.cost > 0, (budget[:, None] - before) / self.cost, 1.0)
-        used = np.clip(frac, 0.0, 1.0) * self.length
+        left = budget[:, None] - self.C[:, :-1]
+        used = np.where(self.cost > 0, _fraction(left, self.cost), 1.0) * self.length
         out = np.empty_like(used)
         np.put_along_axis(out, self.order, used, axis=1)
         return out
+
+
+def _fraction(spend, cost):
+    """Share of a segment that ``spend`` buys, in [0, 1]; 0 for a free segment."""
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        return np.where(cost > 0, np.clip(spend / cost, 0.0, 1.0), 0.0)
 
 
 def _path(own, gain_est, gain_true, length):
     """Sort segments by estimated gain ratio; segments the partner does not value are kept."""
     top = np.sum(own * length, axis=1)
     usable = (length > 0) & (gain_est > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         ratio = np.where(usable, gain_est / own, -1.0)
     order = np.argsort(-ratio, axis=1, kind="stable")
     length = np.take_along_axis(np.where(usable, length, 0.0), order, axis=1)
     cost = np.take_along_axis(own, order, axis=1) * length
     gain = np.take_along_axis(gain_true, order, axis=1) * length
     zero = np.zeros((length.shape[0], 1))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rate = np.where(cost > 0, gain / cost, 0.0)
     return Path(
         cost=cost,
         length=length,
         order=order,
         C=np.concatenate([zero, np.cumsum(cost, axis=1)], axis=1),
         G=np.concatenate([zero, np.cumsum(gain, axis=1)], axis=1),
-        rate=np.concatenate([rate, zero], axis=1),
+        gain=gain,
         top=top,
     )
 
@@ -155,13 +160,31 @@ def paths(tab: Tables):
     }
 
 
+def _position(path: Path, side: str, budget) -> np.ndarray:
+    """Issue positions (B, m) of the offer that spends ``budget`` along ``path``."""
+    moved = path.moved(budget)
+    moved = moved.reshape(moved.shape[0], -1, 3).sum(axis=2)
+    return 1.0 - moved if side == "us" else moved
+
+
+def offer(tab: Tables, proposer: str, aspiration) -> np.ndarray:
+    """The package ``proposer`` ("us" or "mx") offers at ``aspiration`` (B,): the LP
+    optimum of its estimate of the partner's value subject to its own value >= aspiration."""
+    path = paths(tab)[proposer]
+    return _position(path, proposer, np.maximum(path.top - aspiration, 0.0))
+
+
 def negotiate(tab: Tables, rounds: int, first_mover: str = "US", record: bool = False) -> Outcome:
     """Run alternating offers on every table of the batch; see the module docstring."""
     p = paths(tab)
     # The top of c's aspiration: the best value c can get in a package the partner could
     # accept, i.e. the partner conceding exactly down to its own reservation.
-    best_us = p["mx_exact"].partner_value(np.maximum(p["mx_exact"].top - tab.r_mx, 0)[:, None])[:, 0]
-    best_mx = p["us_exact"].partner_value(np.maximum(p["us_exact"].top - tab.r_us, 0)[:, None])[:, 0]
+    best_us = p["mx_exact"].partner_value(np.maximum(p["mx_exact"].top - tab.r_mx, 0)[:, None])[
+        :, 0
+    ]
+    best_mx = p["us_exact"].partner_value(np.maximum(p["us_exact"].top - tab.r_us, 0)[:, None])[
+        :, 0
+    ]
 
     r = np.arange(rounds)
     t = r / max(rounds - 1, 1)
@@ -187,13 +210,10 @@ def negotiate(tab: Tables, rounds: int, first_mover: str = "US", record: bool = 
     # positions of the accepted offer
     B, m = tab.w_us.shape
     x = np.full((B, m), np.nan)
-    tr = np.minimum(agree_round, rounds - 1)
-    for side, mask in (("us", agreed & by_us), ("mx", agreed & ~by_us)):
-        if not mask.any():
-            continue
-        a = (a_us if side == "us" else a_mx)[np.arange(B), tr]
-        moved = p[side].moved(p[side].top - a).reshape(B, m, 3).sum(axis=2)
-        x[mask] = (1.0 - moved if side == "us" else moved)[mask]
+    at = np.minimum(agree_round, rounds - 1)
+    for side, a, mask in (("us", a_us, agreed & by_us), ("mx", a_mx, agreed & ~by_us)):
+        if mask.any():
+            x[mask] = _position(p[side], side, p[side].top - a[np.arange(B), at])[mask]
 
     offers = None
     if record:

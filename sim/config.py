@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
@@ -187,7 +188,9 @@ def _at_least(key, value, low, what="an integer"):
 def _weights(key, weights: dict, issues: list[str], *, sums_to_one: bool):
     unknown = sorted(set(weights) - set(issues))
     if unknown:
-        raise ConfigError(f"{key}.{unknown[0]}", weights[unknown[0]], f"an issue on the agenda {issues}")
+        raise ConfigError(
+            f"{key}.{unknown[0]}", weights[unknown[0]], f"an issue on the agenda {issues}"
+        )
     missing = [k for k in issues if k not in weights]
     if missing:
         raise ConfigError(f"{key}.{missing[0]}", None, f"a value for every issue in {issues}")
@@ -231,13 +234,19 @@ def validate(c: Config) -> None:
         if cc.trust is not None:
             _unit(f"{key}.trust", cc.trust)
         if not cc.concession > 0:
-            raise ConfigError(f"{key}.concession", cc.concession, "a number > 0 (0.2 Boulware, 1 linear, 2 conceder)")
+            raise ConfigError(
+                f"{key}.concession",
+                cc.concession,
+                "a number > 0 (0.2 Boulware, 1 linear, 2 conceder)",
+            )
     f = c.framework
     _unit("framework.link_at", f.link_at)
     _unit("framework.hysteresis", f.hysteresis)
     if f.name is FrameworkName.custom:
         if not f.tables:
-            raise ConfigError("framework.tables", f.tables, "a list of issue lists for framework=custom")
+            raise ConfigError(
+                "framework.tables", f.tables, "a list of issue lists for framework=custom"
+            )
         validate_tables("framework.tables", f.tables, c.issues)
     elif f.tables is not None:
         raise ConfigError("framework.tables", f.tables, "tables only with framework=custom")
@@ -270,9 +279,28 @@ def _validate_event(key: str, e: EventConfig, c: Config) -> None:
     if e.episode > c.episodes:
         raise ConfigError(f"{key}.episode", e.episode, f"an episode in 1..{c.episodes}")
     t = e.type
-    if t in (EventType.trust_shock, EventType.salience, EventType.reliability) and e.country is None:
+    if (
+        t in (EventType.trust_shock, EventType.salience, EventType.reliability)
+        and e.country is None
+    ):
         raise ConfigError(f"{key}.country", None, f"US or MX for a {t.value} event")
     if t is EventType.salience and e.issue not in c.issues:
         raise ConfigError(f"{key}.issue", e.issue, f"an issue on the agenda {c.issues}")
     if t is not EventType.unilateral_action:
         _unit(f"{key}.value", e.value)
+
+
+def load(overrides: list[str] | tuple[str, ...] = (), config_dir: str | None = None) -> Config:
+    """Compose and validate the config as the command line would (for notebooks and tests).
+
+    ``load(["scenario=tariff_threat_2019", "experiment=single", "trust=0.3"])``; with
+    ``config_dir`` a folder of the user's own groups (as ``--config-dir``) is searched too.
+    """
+    from hydra import compose, initialize_config_module
+
+    register()
+    overrides = list(overrides)
+    if config_dir is not None:
+        overrides.append(f"hydra.searchpath=[file://{Path(config_dir).resolve()}]")
+    with initialize_config_module("sim.conf", version_base="1.3"):
+        return to_config(compose("config", overrides=overrides))

@@ -44,7 +44,9 @@ def apply(model, episode: int) -> bool:
             case EventType.trust_shock:
                 country.alpha, country.beta = trust.reset_mean(country.alpha, country.beta, e.value)
             case EventType.salience:
-                country.salience = set_weight(country.salience, model.issues.index(e.issue), e.value)
+                country.salience = set_weight(
+                    country.salience, model.issues.index(e.issue), e.value
+                )
             case EventType.reliability:
                 country.reliability[:] = e.value
             case EventType.pressure:

@@ -16,9 +16,23 @@ import numpy as np
 from sim.issues import max_joint_utility
 
 NAMES = [
-    "agreement_rate", "us_utility", "mx_utility", "us_gain", "mx_gain", "joint_gain",
-    "efficiency", "mx_share", "nash_product", "trust_us", "trust_mx", "reneged", "threats",
-    "threats_executed", "unilateral_actions", "rounds", "linked",
+    "agreement_rate",
+    "us_utility",
+    "mx_utility",
+    "us_gain",
+    "mx_gain",
+    "joint_gain",
+    "efficiency",
+    "mx_share",
+    "nash_product",
+    "trust_us",
+    "trust_mx",
+    "reneged",
+    "threats",
+    "threats_executed",
+    "unilateral_actions",
+    "rounds",
+    "linked",
 ]
 
 

@@ -58,11 +58,12 @@ class LinkageModel(mesa.Model):
 
     def __init__(self, cfg: Config, cells: list[Cell] | None = None, record: bool = False):
         cells = cells or [single_cell(cfg)]
-        rngs = [generator(cfg.seed, c) for c in cells]
-        super().__init__(rng=rngs[0])
+        super().__init__(rng=cfg.seed)
         self.cfg = cfg
         self.cells = cells
-        self.cell_rngs = rngs
+        # The engine draws from one generator per cell, never from ``self.rng``: a cell's
+        # numbers must not depend on which other cells share its batch.
+        self.cell_rngs = [generator(cfg.seed, c) for c in cells]
         self.issues = list(cfg.issues)
         reps = cfg.replications
         W = len(cells) * reps
@@ -73,8 +74,12 @@ class LinkageModel(mesa.Model):
 
         t = per_world([c.trust for c in cells])
         us, mx = cfg.countries.US, cfg.countries.MX
-        self.us = Country(self, "US", us, self.issues, t if us.trust is None else np.full(W, us.trust), W)
-        self.mx = Country(self, "MX", mx, self.issues, t if mx.trust is None else np.full(W, mx.trust), W)
+        self.us = Country(
+            self, "US", us, self.issues, t if us.trust is None else np.full(W, us.trust), W
+        )
+        self.mx = Country(
+            self, "MX", mx, self.issues, t if mx.trust is None else np.full(W, mx.trust), W
+        )
         self.countries = {"US": self.us, "MX": self.mx}
         self.pressure = per_world([c.pressure for c in cells])
         self.framework = np.repeat([frameworks.CODES[c.framework] for c in cells], reps)
@@ -100,8 +105,11 @@ class LinkageModel(mesa.Model):
         n = len(self.issues)
         u = np.concatenate([g.random((self.cfg.replications, 2 * n + 2)) for g in self.cell_rngs])
         self.linked_now = frameworks.sequenced_linked(
-            self.linked_now, self.us.trust, self.mx.trust,
-            self.cfg.framework.link_at, self.cfg.framework.hysteresis,
+            self.linked_now,
+            self.us.trust,
+            self.mx.trust,
+            self.cfg.framework.link_at,
+            self.cfg.framework.hysteresis,
         )
         tables = frameworks.table_of(self.framework, n, self.custom, self.linked_now)
         r = self._negotiate(tables)
@@ -138,10 +146,20 @@ class LinkageModel(mesa.Model):
                 lw_us = np.where(has_lever, us.salience[wi, self.lever], 0.0)
                 lw_mx = np.where(has_lever, mx.salience[wi, self.lever], 0.0)
             th = pressure.threatened(has_lever, m, pi)
-            r_us, r_mx = pressure.reservations(w_us, w_mx, d_us, d_mx, lw_us, lw_mx, th, pi, cfg.threat)
+            r_us, r_mx = pressure.reservations(
+                w_us, w_mx, d_us, d_mx, lw_us, lw_mx, th, pi, cfg.threat
+            )
             tab = Tables(
-                w_us, w_mx, d_us, d_mx, us.trust[wi], mx.trust[wi],
-                us.concession[wi], mx.concession[wi], r_us, r_mx,
+                w_us,
+                w_mx,
+                d_us,
+                d_mx,
+                us.trust[wi],
+                mx.trust[wi],
+                us.concession[wi],
+                mx.concession[wi],
+                r_us,
+                r_mx,
             )
             o = negotiate(tab, cfg.rounds, cfg.first_mover.value, record=self.dances is not None)
             agreed[wi[:, None], k] = o.agreed[:, None]
@@ -166,7 +184,9 @@ class LinkageModel(mesa.Model):
         # anything else broken leaves the issue without agreement
         x = np.where(broke_us & costly_us, d_us, r.x)
         x = np.where(broke_mx & costly_mx, 1.0 - d_mx, x)
-        settled = r.agreed & ~((broke_us & ~costly_us) | (broke_mx & ~costly_mx) | (broke_us & broke_mx))
+        settled = r.agreed & ~(
+            (broke_us & ~costly_us) | (broke_mx & ~costly_mx) | (broke_us & broke_mx)
+        )
         cw = self.cfg.confidence_weight
         kept_us, kept_mx = r.agreed & ~broke_us, r.agreed & ~broke_mx
         self.us.observe(  # the US learns about Mexico
@@ -210,7 +230,8 @@ class LinkageModel(mesa.Model):
                     "issues": [self.issues[i] for i in k[b]],
                     "w_us": tab.w_us[b] / tab.w_us[b].sum(),
                     "w_mx": tab.w_mx[b] / tab.w_mx[b].sum(),
-                    "d_us": tab.d_us[b], "d_mx": tab.d_mx[b],
+                    "d_us": tab.d_us[b],
+                    "d_mx": tab.d_mx[b],
                     "reservation": (float(tab.r_us[b]), float(tab.r_mx[b])),
                     "offers": o.offers[b],
                     "round": int(o.round[b]),

@@ -32,9 +32,11 @@ def reservations(w_us, w_mx, d_us, d_mx, lever_w_us, lever_w_mx, threat, pressur
     expected = np.where(threat, pressure * cfg.size, 0.0)
     total_us = w_us.sum(axis=1)
     total_mx = w_mx.sum(axis=1)
-    r_us = (np.sum(w_us * d_us, axis=1) - expected * cfg.self_cost * lever_w_us)
-    r_mx = (np.sum(w_mx * d_mx, axis=1) - expected * lever_w_mx)
-    return r_us / np.where(total_us > 0, total_us, 1.0), r_mx / np.where(total_mx > 0, total_mx, 1.0)
+    r_us = np.sum(w_us * d_us, axis=1) - expected * cfg.self_cost * lever_w_us
+    r_mx = np.sum(w_mx * d_mx, axis=1) - expected * lever_w_mx
+    return r_us / np.where(total_us > 0, total_us, 1.0), r_mx / np.where(
+        total_mx > 0, total_mx, 1.0
+    )
 
 
 def raise_salience(salience, k, amount):

@@ -79,7 +79,9 @@ def reduce(cfg: Config, model: LinkageModel) -> tuple[list[dict], list[dict], li
     for i, cell in enumerate(model.cells):
         block = {m: v[:, i * reps : (i + 1) * reps] for m, v in data.items()}  # (E, reps)
         params = cell.as_dict() | {
-            "seed": cfg.seed, "replications": reps, "episodes": cfg.episodes,
+            "seed": cfg.seed,
+            "replications": reps,
+            "episodes": cfg.episodes,
         }
         row = dict(params)
         for m, v in block.items():
@@ -130,7 +132,9 @@ def run_cells(cfg: Config, cells: list[Cell], progress: bool = False):
     else:
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
-            for part, res in zip(parts, pool.map(_run_chunk, [(cfg, p) for p in parts]), strict=True):
+            for part, res in zip(
+                parts, pool.map(_run_chunk, [(cfg, p) for p in parts]), strict=True
+            ):
                 results.append(res)
                 bar.update(len(part))
     bar.close()
