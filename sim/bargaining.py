@@ -225,3 +225,14 @@ def negotiate(tab: Tables, rounds: int, first_mover: str = "US", record: bool = 
         offers[:, r_mx, 0] = us_gets
         offers[:, r_mx, 1] = p["mx"].top[:, None] - spent_mx
     return Outcome(agreed, x, agree_round, offers, np.stack([best_us, best_mx], axis=1))
+
+
+def frontier(tab: Tables) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices (U_US, U_MX) of each table's Pareto frontier as the sides value it now.
+
+    Risk-adjusted values are concave, so the US conceding greedily with exact knowledge of
+    Mexico's values traces the frontier; at full trust it is the face-value frontier.
+    Returns two (B, S+1) arrays, from the US ideal toward the Mexican one.
+    """
+    p = paths(tab)["us_exact"]
+    return p.top[:, None] - p.C, p.G

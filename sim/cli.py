@@ -20,7 +20,7 @@ from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
 from sim import runner
-from sim.config import ConfigError, register, to_config
+from sim.config import ConfigError, ExperimentName, register, to_config
 
 log = logging.getLogger("linkage")
 register()
@@ -74,9 +74,34 @@ def _main(dcfg: DictConfig) -> None:
         if os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise
         fail(str(ex), out)
-    files = runner.run(cfg, out)
+    store = None if cfg.store is None else Path(HydraConfig.get().runtime.cwd) / cfg.store
+    files = runner.run(cfg, out, store)
     log.info("wrote %s", ", ".join(p.name for p in files.values()))
+    if cfg.figures.enabled:
+        draw(cfg, out, files)
     print(f"linkage: results in {out}")
+
+
+def draw(cfg, out: Path, files) -> None:
+    """The run's figures; a single run also replays its cell to draw the negotiation dance."""
+    import pandas as pd
+
+    from sim import report
+
+    dance = []
+    if cfg.experiment.name is ExperimentName.single:
+        model = runner.simulate(cfg, runner.cells_for(cfg), record=True)
+        dance = model.dances[cfg.figures.episode - 1]["tables"]
+    fig_dir = report.figures(
+        out,
+        pd.read_csv(files["cells"]),
+        pd.read_csv(files["trajectories"]),
+        dance,
+        formats=cfg.figures.formats,
+        chosen=cfg.figures.cells,
+        episode=cfg.figures.episode,
+    )
+    log.info("figures in %s", fig_dir)
 
 
 def main() -> None:

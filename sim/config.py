@@ -137,6 +137,15 @@ class OutputConfig:
 
 
 @dataclass
+class FiguresConfig:
+    enabled: bool = True
+    formats: list[str] = field(default_factory=lambda: ["png", "svg"])
+    # (trust, pressure) of the cells whose trajectories a map draws (the nearest grid cells)
+    cells: list[list[float]] = field(default_factory=lambda: [[0.2, 0.8], [0.5, 0.5], [0.8, 0.2]])
+    episode: int = 1  # the episode whose negotiation dance a single run draws
+
+
+@dataclass
 class Config:
     scenario: ScenarioMeta = field(default_factory=ScenarioMeta)
     issues: list[str] = field(default_factory=lambda: list(DEFAULT_ISSUES))
@@ -149,6 +158,7 @@ class Config:
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
     map: MapConfig = field(default_factory=MapConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    figures: FiguresConfig = field(default_factory=FiguresConfig)
     trust: float = 0.5
     pressure: float = 0.5
     seed: int = 0
@@ -161,6 +171,9 @@ class Config:
     confidence_weight: float = 0.25
     noise: float = 0.02
     jobs: int = 0  # worker processes for in-process grids; 0 = all local cores
+    # finished cells, kept so that an interrupted run resumes (relative to the launch
+    # directory); null keeps them in the run directory until the run ends
+    store: str | None = "outputs/.cells"
 
 
 def register() -> None:
@@ -259,6 +272,14 @@ def validate(c: Config) -> None:
             if v < 0:
                 raise ConfigError(f"{group}.{name}", v, "a number >= 0")
     _unit("unilateral.rate", c.unilateral.rate)
+    for fmt in c.figures.formats:
+        if fmt not in ("png", "svg", "pdf"):
+            raise ConfigError("figures.formats", fmt, "png, svg or pdf")
+    if not 1 <= c.figures.episode <= c.episodes:
+        raise ConfigError("figures.episode", c.figures.episode, f"an episode in 1..{c.episodes}")
+    for pt in c.figures.cells:
+        if len(pt) != 2:
+            raise ConfigError("figures.cells", pt, "[trust, pressure] pairs")
     for i, e in enumerate(c.events):
         _validate_event(f"events[{i}]", e, c)
     if c.experiment.name is ExperimentName.map:

@@ -233,6 +233,7 @@ class LinkageModel(mesa.Model):
                     "d_us": tab.d_us[b],
                     "d_mx": tab.d_mx[b],
                     "reservation": (float(tab.r_us[b]), float(tab.r_mx[b])),
+                    "trust": (float(tab.trust_us[b]), float(tab.trust_mx[b])),
                     "offers": o.offers[b],
                     "round": int(o.round[b]),
                     "agreed": bool(o.agreed[b]),

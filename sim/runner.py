@@ -2,20 +2,24 @@
 
 The model knows nothing of files; this module turns a validated config into cells, runs
 them in chunks (each chunk one batched :class:`LinkageModel`), reduces each cell to its
-rows, and writes ``cells.csv`` and ``trajectories.csv`` atomically in the run directory.
+rows, keeps each finished cell in a :class:`~sim.store.Store` (so an interrupted run
+resumes), and streams the rows into ``cells.csv`` and ``trajectories.csv`` in the run
+directory, each written atomically.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import math
 import multiprocessing
 import os
+import shutil
 import sys
 import warnings
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from itertools import product
 from pathlib import Path
 
@@ -26,6 +30,7 @@ from sim import metrics
 from sim.cells import Cell
 from sim.config import Config, ExperimentName
 from sim.model import LinkageModel, disabled_parts, single_cell
+from sim.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +42,7 @@ CELL_COLUMNS = (
 )
 TRAJECTORY_COLUMNS = PARAMS + ["episode"] + [c for m in metrics.NAMES for c in (m, f"{m}_ci95")]
 WORLD_COLUMNS = PARAMS + ["episode", "world"] + metrics.NAMES
+FILES = {"cells": CELL_COLUMNS, "trajectories": TRAJECTORY_COLUMNS, "worlds": WORLD_COLUMNS}
 WORLDS_PER_CHUNK = 4000
 
 
@@ -71,18 +77,14 @@ def _nanmean(a, axis):
         return np.nanmean(a, axis=axis)
 
 
-def reduce(cfg: Config, model: LinkageModel) -> tuple[list[dict], list[dict], list[dict]]:
-    """Rows for cells.csv, trajectories.csv and (if ``output.worlds``) worlds.csv."""
+def reduce(cfg: Config, model: LinkageModel) -> list[dict[str, list[dict]]]:
+    """Each cell's rows of cells.csv, trajectories.csv and (if ``output.worlds``) worlds.csv."""
     data = {m: np.stack(model.datacollector.model_vars[m]) for m in metrics.NAMES}  # (E, W)
     reps = cfg.replications
-    cell_rows, traj_rows, world_rows = [], [], []
+    out = []
     for i, cell in enumerate(model.cells):
         block = {m: v[:, i * reps : (i + 1) * reps] for m, v in data.items()}  # (E, reps)
-        params = cell.as_dict() | {
-            "seed": cfg.seed,
-            "replications": reps,
-            "episodes": cfg.episodes,
-        }
+        params = cell.as_dict() | {"seed": cfg.seed, "replications": reps, "episodes": cfg.episodes}
         row = dict(params)
         for m, v in block.items():
             row[m] = float(_nanmean(v, axis=None))
@@ -91,65 +93,39 @@ def reduce(cfg: Config, model: LinkageModel) -> tuple[list[dict], list[dict], li
             last = block[f"trust_{side}"][-1]
             row[f"final_trust_{side}"] = float(last.mean())
             row[f"final_trust_{side}_ci95"] = float(_ci95(last))
-        cell_rows.append(row)
         means = {m: _nanmean(v, axis=1) for m, v in block.items()}
         cis = {m: _ci95(v) for m, v in block.items()}
+        traj, worlds = [], []
         for e in range(cfg.episodes):
             r = dict(params, episode=e + 1)
             for m in metrics.NAMES:
                 r[m] = float(means[m][e])
                 r[f"{m}_ci95"] = float(cis[m][e])
-            traj_rows.append(r)
+            traj.append(r)
             if cfg.output.worlds:
                 for j in range(reps):
                     world = dict(params, episode=e + 1, world=j)
                     world.update({m: float(block[m][e, j]) for m in metrics.NAMES})
-                    world_rows.append(world)
-    return cell_rows, traj_rows, world_rows
+                    worlds.append(world)
+        out.append({"cells": [row], "trajectories": traj, "worlds": worlds})
+    return out
 
 
-def _run_chunk(args) -> tuple[list[dict], list[dict], list[dict]]:
-    cfg, cells = args
-    return reduce(cfg, simulate(cfg, cells))
+def run_cells(cfg: Config, cells: list[Cell]) -> dict[str, list[dict]]:
+    """All rows for ``cells`` in memory, in one process: for apps and notebooks."""
+    rows: dict[str, list[dict]] = {name: [] for name in FILES}
+    for part in reduce(cfg, simulate(cfg, cells)):
+        for name in FILES:
+            rows[name] += part[name]
+    return rows
 
 
-def chunks(cells: list[Cell], reps: int) -> Iterator[list[Cell]]:
-    per = max(1, WORLDS_PER_CHUNK // reps)
-    for i in range(0, len(cells), per):
-        yield cells[i : i + per]
-
-
-def run_cells(cfg: Config, cells: list[Cell], progress: bool = False):
-    """All rows for ``cells``, in cell order, chunked over ``cfg.jobs`` local processes."""
-    parts = list(chunks(cells, cfg.replications))
-    jobs = min(cfg.jobs or os.cpu_count() or 1, len(parts))
-    bar = tqdm(total=len(cells), unit="cell", disable=not progress, desc="linkage")
-    results = []
-    if jobs <= 1:
-        for part in parts:
-            results.append(_run_chunk((cfg, part)))
-            bar.update(len(part))
-    else:
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
-            for part, res in zip(
-                parts, pool.map(_run_chunk, [(cfg, p) for p in parts]), strict=True
-            ):
-                results.append(res)
-                bar.update(len(part))
-    bar.close()
-    return tuple([r for res in results for r in res[i]] for i in range(3))
-
-
-def write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
-    """Write atomically: a reader never sees a half-written file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(columns)
-        for row in rows:
-            w.writerow([_fmt(row[c]) for c in columns])
-    os.replace(tmp, path)
+def _csv_text(columns: list[str], rows: list[dict]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    for row in rows:
+        w.writerow([_fmt(row[c]) for c in columns])
+    return buf.getvalue()
 
 
 def _fmt(v):
@@ -158,8 +134,71 @@ def _fmt(v):
     return v
 
 
-def run(cfg: Config, out_dir: Path, progress: bool | None = None) -> dict[str, Path]:
-    """The whole job: run every cell of the experiment and write its files."""
+def _run_chunk(args) -> list[dict[str, str]]:
+    cfg, cells = args
+    return [
+        {name: _csv_text(FILES[name], part[name]) for name in FILES}
+        for part in reduce(cfg, simulate(cfg, cells))
+    ]
+
+
+def chunks(cells: list[Cell], reps: int) -> Iterator[list[Cell]]:
+    per = max(1, WORLDS_PER_CHUNK // reps)
+    for i in range(0, len(cells), per):
+        yield cells[i : i + per]
+
+
+def compute(cfg: Config, cells: list[Cell], store: Store, progress: bool) -> None:
+    """Run ``cells`` in chunks over ``cfg.jobs`` processes; save each chunk as it finishes."""
+    parts = list(chunks(cells, cfg.replications))
+    jobs = min(cfg.jobs or os.cpu_count() or 1, len(parts))
+    bar = tqdm(total=len(cells), unit="cell", disable=not progress, desc="linkage")
+
+    def save(part, texts):
+        for cell, text in zip(part, texts, strict=True):
+            store.save(cell, text)
+        bar.update(len(part))
+
+    if jobs <= 1:
+        for part in parts:
+            save(part, _run_chunk((cfg, part)))
+    else:
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = {pool.submit(_run_chunk, (cfg, part)): part for part in parts}
+            for future in as_completed(futures):
+                save(futures[future], future.result())
+    bar.close()
+
+
+def assemble(cells: list[Cell], store: Store, out_dir: Path, worlds: bool) -> dict[str, Path]:
+    """Stream every cell's rows from the store into the output files, in cell order."""
+    names = [n for n in FILES if n != "worlds" or worlds]
+    files = {n: out_dir / f"{n}.csv" for n in names}
+    tmp = {n: files[n].with_name(f".{n}.csv.tmp") for n in names}
+    handles = {n: open(tmp[n], "w", newline="") for n in names}
+    try:
+        for n in names:
+            handles[n].write(",".join(FILES[n]) + "\n")
+        for cell in cells:
+            parts = store.load(cell)
+            for n in names:
+                handles[n].write(parts[n])
+    finally:
+        for h in handles.values():
+            h.close()
+    for n in names:  # trajectories first, cells.csv last: its presence means "complete"
+        os.replace(tmp[n], files[n])
+    return files
+
+
+def run(
+    cfg: Config, out_dir: Path, store_root: Path | None = None, progress: bool | None = None
+) -> dict[str, Path]:
+    """The whole job: run the experiment's unfinished cells, then write its files.
+
+    Finished cells are kept in ``store_root`` (default: ``out_dir/.cells``, removed at the
+    end), so a run that is interrupted and started again skips them.
+    """
     for part in disabled_parts(cfg):
         log.info("switched off: %s", part)
     if progress is None:
@@ -167,12 +206,13 @@ def run(cfg: Config, out_dir: Path, progress: bool | None = None) -> dict[str, P
     if progress is None:
         progress = sys.stderr.isatty() and not os.environ.get("CI")
     cells = cells_for(cfg)
-    cell_rows, traj_rows, world_rows = run_cells(cfg, cells, progress)
     out_dir.mkdir(parents=True, exist_ok=True)
-    files = {"cells": out_dir / "cells.csv", "trajectories": out_dir / "trajectories.csv"}
-    write_csv(files["trajectories"], TRAJECTORY_COLUMNS, traj_rows)
-    if cfg.output.worlds:
-        files["worlds"] = out_dir / "worlds.csv"
-        write_csv(files["worlds"], WORLD_COLUMNS, world_rows)
-    write_csv(files["cells"], CELL_COLUMNS, cell_rows)
+    store = Store(store_root if store_root is not None else out_dir / ".cells", cfg)
+    todo = [c for c in cells if not store.done(c)]
+    if len(todo) < len(cells):
+        log.info("resuming: %d of %d cells already finished", len(cells) - len(todo), len(cells))
+    compute(cfg, todo, store, progress)
+    files = assemble(cells, store, out_dir, cfg.output.worlds)
+    if store_root is None:
+        shutil.rmtree(store.dir.parent, ignore_errors=True)
     return files

@@ -14,10 +14,15 @@ SMALL_MAP = [
 ]
 
 
-def run(cmd, tmp_path, *args, name="run"):
+def run(cmd, tmp_path, *args, name="run", store="null"):
+    """Run ``linkage`` into ``tmp_path/name``; by default with no shared cell store."""
     out = tmp_path / name
     proc = subprocess.run(
-        [cmd, *args, f"hydra.run.dir={out}"], capture_output=True, text=True, timeout=300
+        [cmd, *args, f"hydra.run.dir={out}", f"store={store}"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
     )
     return proc, out
 

@@ -1,0 +1,214 @@
+"""Figures: the linked-minus-delinked maps, trajectories with bands, the negotiation dance.
+
+Colours are Okabe & Ito's colour-blind-safe palette (US blue, Mexico vermillion); maps of
+differences use ColorBrewer's PuOr, centred on zero, with the zero contour drawn.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.colors import TwoSlopeNorm  # noqa: E402
+
+from sim.bargaining import Tables, frontier  # noqa: E402
+from sim.issues import nash_point, pareto_frontier  # noqa: E402
+
+US, MX, GREY = "#0072B2", "#D55E00", "#7f7f7f"
+FRAMEWORK_STYLE = {"linked": "-", "delinked": "--", "sequenced": ":", "custom": "-."}
+MAP_METRICS = {
+    "mx_utility": "Mexican utility",
+    "us_utility": "US utility",
+    "joint_gain": "joint gain",
+    "efficiency": "efficiency (share of the maximum joint gain)",
+    "agreement_rate": "agreement rate (share of issues)",
+    "final_trust_mx": "final Mexican trust in the US",
+    "final_trust_us": "final US trust in Mexico",
+}
+plt.rcParams.update({"figure.dpi": 110, "savefig.bbox": "tight", "font.size": 9})
+
+
+def save(fig, path: Path, formats=("png", "svg")) -> list[Path]:
+    out = []
+    for fmt in formats:
+        p = path.with_name(f"{path.name}.{fmt}")
+        fig.savefig(p)
+        out.append(p)
+    plt.close(fig)
+    return out
+
+
+def difference_grid(cells: pd.DataFrame, metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Linked minus delinked ``metric`` on the trust x pressure grid: (trust, pressure, diff)."""
+    keys = ["scenario", "trust", "pressure"]
+    lk = cells[cells.framework == "linked"].set_index(keys)[metric]
+    dl = cells[cells.framework == "delinked"].set_index(keys)[metric]
+    diff = (lk - dl).dropna().reset_index()
+    table = diff.pivot_table(index="pressure", columns="trust", values=metric)
+    return table.columns.to_numpy(), table.index.to_numpy(), table.to_numpy()
+
+
+def difference_map(ax, cells: pd.DataFrame, metric: str, title: str | None = None, short=False):
+    """A diverging map of linked - delinked over trust x pressure, zero contour drawn."""
+    trust, pressure, z = difference_grid(cells, metric)
+    lim = float(np.nanmax(np.abs(z))) or 1e-9
+    mesh = ax.pcolormesh(
+        trust, pressure, z, cmap="PuOr", norm=TwoSlopeNorm(0.0, -lim, lim), shading="nearest"
+    )
+    if len(trust) > 1 and len(pressure) > 1 and np.nanmin(z) < 0 < np.nanmax(z):
+        cs = ax.contour(trust, pressure, z, levels=[0.0], colors="black", linewidths=1.4)
+        ax.clabel(cs, fmt={0.0: "0"}, fontsize=8)
+    ax.set_xlabel("initial trust (both sides, 0-1)")
+    ax.set_ylabel("US coercive pressure π (0-1)")
+    ax.set_title(title or f"{MAP_METRICS.get(metric, metric)}: linked − delinked")
+    cb = ax.figure.colorbar(mesh, ax=ax)
+    cb.set_label(
+        "linked − delinked" if short else f"Δ {metric} (linked − delinked; >0 favours linkage)"
+    )
+    return mesh
+
+
+def maps(cells: pd.DataFrame, out: Path, formats=("png", "svg")) -> dict[str, str]:
+    """One map per metric plus the headline panel; returns {file stem: caption}."""
+    captions = {}
+    if not {"linked", "delinked"} <= set(cells.framework):
+        return captions
+    scenario = cells.scenario.iloc[0]
+    for metric, label in MAP_METRICS.items():
+        fig, ax = plt.subplots(figsize=(5.2, 4.2))
+        difference_map(ax, cells, metric)
+        fig.suptitle(f"{scenario}: where linkage pays, by {label}", fontsize=10)
+        save(fig, out / f"map_{metric}", formats)
+        captions[f"map_{metric}"] = (
+            f"Linked minus delinked {label}, mean over worlds and episodes, for each initial "
+            "trust (x) and US pressure (y). Purple: linkage does better; orange: delinking "
+            "does better; the black line is where they tie."
+        )
+    captions["map_mx_utility"] += (
+        " The headline figure: in the orange region Mexico is better off keeping the issues "
+        "apart; the zero line is where delinking starts to pay Mexico."
+    )
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8.5), layout="constrained")
+    for ax, metric in zip(axes.flat, list(MAP_METRICS)[:6], strict=True):
+        difference_map(ax, cells, metric, MAP_METRICS[metric], short=True)
+    fig.suptitle(f"{scenario}: linked − delinked over trust × pressure", fontsize=12)
+    save(fig, out / "maps", formats)
+    captions["maps"] = "The six difference maps side by side (each with its own colour scale)."
+    return captions
+
+
+def nearest_cells(cells: pd.DataFrame, wanted) -> list[tuple[float, float]]:
+    """The grid cells closest to each wanted (trust, pressure), without repeats."""
+    pts = cells[["trust", "pressure"]].drop_duplicates().to_numpy()
+    out = []
+    for t, p in wanted:
+        best = tuple(pts[np.argmin((pts[:, 0] - t) ** 2 + (pts[:, 1] - p) ** 2)])
+        if best not in out:
+            out.append(best)
+    return out
+
+
+def _band(ax, x, mean, ci, color, label, style="-"):
+    ax.plot(x, mean, style, color=color, label=label, lw=1.6)
+    ax.fill_between(x, mean - ci.fillna(0), mean + ci.fillna(0), color=color, alpha=0.2, lw=0)
+
+
+def trajectories(traj: pd.DataFrame, trust: float, pressure: float):
+    """Trust, utilities and agreement over episodes, one column per framework, 95% bands."""
+    here = traj[np.isclose(traj.trust, trust) & np.isclose(traj.pressure, pressure)]
+    frameworks = list(dict.fromkeys(here.framework))
+    fig, axes = plt.subplots(
+        3, len(frameworks), figsize=(4.2 * len(frameworks), 8), sharey="row", squeeze=False
+    )
+    rows = [
+        (
+            "trust",
+            [("trust_us", US, "US trust in Mexico"), ("trust_mx", MX, "Mexican trust in US")],
+        ),
+        ("utility", [("us_utility", US, "US utility"), ("mx_utility", MX, "Mexican utility")]),
+        ("share", [("agreement_rate", "black", "agreement rate"), ("linked", GREY, "ran linked")]),
+    ]
+    for j, fw in enumerate(frameworks):
+        d = here[here.framework == fw].sort_values("episode")
+        for i, (ylabel, series) in enumerate(rows):
+            ax = axes[i, j]
+            for col, color, label in series:
+                _band(ax, d.episode, d[col], d[f"{col}_ci95"], color, label)
+            ax.set_ylabel(f"{ylabel} (0-1)")
+            ax.grid(alpha=0.3)
+            if i == 0:
+                ax.set_title(fw)
+            if i == 2:
+                ax.set_xlabel("episode")
+            if j == 0:
+                ax.legend(fontsize=8, loc="best")
+    fig.suptitle(
+        f"{here.scenario.iloc[0]}: trajectories at trust {trust:g}, pressure {pressure:g} "
+        "(mean over worlds, 95% band)",
+        fontsize=10,
+    )
+    return fig
+
+
+def dance(ax, table: dict, title: str | None = None):
+    """One table's offers in the utility plane, with the frontier, disagreement and Nash point.
+
+    ``table`` is one entry of ``LinkageModel.dances[e]["tables"]``. Utilities are normalised
+    on the table and risk-adjusted, as the sides value them when they bargain.
+    """
+    w_us, w_mx = np.asarray(table["w_us"]), np.asarray(table["w_mx"])
+    d_us, d_mx = np.asarray(table["d_us"]), np.asarray(table["d_mx"])
+    r_us, r_mx = table["reservation"]
+    t_us, t_mx = table["trust"]
+    one = np.ones(1)
+    tab = Tables(
+        w_us[None],
+        w_mx[None],
+        d_us[None],
+        d_mx[None],
+        t_us * one,
+        t_mx * one,
+        one,
+        one,
+        r_us * one,
+        r_mx * one,
+    )
+    fu, fm = frontier(tab)
+    face_us, face_mx, _ = pareto_frontier(w_us, w_mx)
+    ax.plot(face_us, face_mx, color=GREY, ls="--", lw=1, label="Pareto frontier (face value)")
+    ax.plot(fu[0], fm[0], color="black", lw=1.3, label=f"frontier at trust {t_us:.2f}/{t_mx:.2f}")
+    offers = np.asarray(table["offers"])
+    rounds = np.arange(len(offers))
+    last = min(table["round"], len(offers) - 1)
+    shown = rounds <= last
+    by_us = shown & (rounds % 2 == 0)
+    by_mx = shown & (rounds % 2 == 1)
+    ax.plot(offers[by_us, 0], offers[by_us, 1], "o-", ms=3.5, color=US, lw=0.8, label="US offers")
+    ax.plot(
+        offers[by_mx, 0], offers[by_mx, 1], "s-", ms=3.5, color=MX, lw=0.8, label="Mexican offers"
+    )
+    ax.plot([r_us], [r_mx], "X", color="black", ms=8, label="disagreement (with threat)")
+    nash = nash_point(w_us, w_mx, float(w_us @ d_us), float(w_mx @ d_mx))
+    if nash is not None:
+        ax.plot(*nash, "D", color="#009E73", ms=7, label="Nash point (face value)")
+    if table["agreed"]:
+        ax.plot(
+            *offers[last],
+            "*",
+            color="#CC79A7",
+            ms=16,
+            mec="black",
+            label=f"agreement (round {last + 1})",
+        )
+    ax.set_xlabel("US utility on this table (0-1)")
+    ax.set_ylabel("Mexican utility on this table (0-1)")
+    ax.set_xlim(min(-0.02, r_us - 0.05), 1.02)
+    ax.set_ylim(min(-0.02, r_mx - 0.05), 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
+    ax.set_title(title or f"negotiation dance: {', '.join(table['issues'])}")
