@@ -5,7 +5,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim import trust
+from sim import guarantor, trust
 from sim.config import CountryConfig
 
 
@@ -38,7 +38,9 @@ class Country(mesa.Agent):
             self.alpha, self.beta, good, bad, self.model.cfg.forgetting
         )
 
-    def keeps(self, u, costly, noise):
-        """Which commitments this side keeps: costly ones with its reliability, others
-        unless the (rare) implementation noise strikes. ``u`` are uniforms (W, n)."""
-        return np.where(costly, u < self.reliability[:, None], u >= noise)
+    def keeps(self, u, costly, noise, monitoring=0.0):
+        """Which commitments this side keeps: costly ones with its reliability (raised by a
+        guarantor's ``monitoring``), others unless the (rare) implementation noise strikes.
+        ``u`` are uniforms (W, n)."""
+        reliability = guarantor.monitored(self.reliability, monitoring)
+        return np.where(costly, u < reliability[:, None], u >= noise)

@@ -89,6 +89,7 @@ class ThreatConfig:
 class BacklashConfig:
     trust: float = 1.0  # beta evidence per threat, times pressure
     salience: float = 0.05  # Mexican sovereignty salience per threat, times pressure
+    issue: str = "sovereignty"  # the issue whose salience backlash raises
 
 
 @dataclass
@@ -98,6 +99,16 @@ class UnilateralConfig:
     harm: float = 0.2
     trust: float = 2.0
     salience: float = 0.1
+    issue: str = "security"  # no agreement on this issue invites the US to act alone
+
+
+@dataclass
+class GuarantorConfig:
+    """A third party that monitors compliance and vouches for both sides (``sim.guarantor``)."""
+
+    name: str | None = None  # e.g. Canada; None = no guarantor
+    vouching: float = 0.0  # share of each side's distrust the guarantor's word removes
+    monitoring: float = 0.0  # share of the reneging risk its monitoring deters
 
 
 @dataclass
@@ -154,6 +165,7 @@ class Config:
     threat: ThreatConfig = field(default_factory=ThreatConfig)
     backlash: BacklashConfig = field(default_factory=BacklashConfig)
     unilateral: UnilateralConfig = field(default_factory=UnilateralConfig)
+    guarantor: GuarantorConfig = field(default_factory=GuarantorConfig)
     events: list[EventConfig] = field(default_factory=list)
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
     map: MapConfig = field(default_factory=MapConfig)
@@ -269,9 +281,11 @@ def validate(c: Config) -> None:
     _unit("threat.self_cost", c.threat.self_cost)
     for group in ("backlash", "unilateral"):
         for name, v in vars(getattr(c, group)).items():
-            if v < 0:
+            if name != "issue" and v < 0:
                 raise ConfigError(f"{group}.{name}", v, "a number >= 0")
     _unit("unilateral.rate", c.unilateral.rate)
+    _unit("guarantor.vouching", c.guarantor.vouching)
+    _unit("guarantor.monitoring", c.guarantor.monitoring)
     for fmt in c.figures.formats:
         if fmt not in ("png", "svg", "pdf"):
             raise ConfigError("figures.formats", fmt, "png, svg or pdf")

@@ -16,7 +16,7 @@ from functools import partial
 import mesa
 import numpy as np
 
-from sim import events, frameworks, metrics, pressure
+from sim import events, frameworks, guarantor, metrics, pressure
 from sim.agents import Country
 from sim.bargaining import Tables, negotiate
 from sim.cells import Cell, generator
@@ -34,10 +34,10 @@ def disabled_parts(cfg: Config) -> list[str]:
     out = []
     if cfg.threat.lever not in cfg.issues:
         out.append(f"threats (no lever issue {cfg.threat.lever!r})")
-    if "security" not in cfg.issues:
-        out.append("unilateral action (no 'security' issue)")
-    if "sovereignty" not in cfg.issues:
-        out.append("backlash and unilateral harm on sovereignty (no 'sovereignty' issue)")
+    if cfg.unilateral.issue not in cfg.issues:
+        out.append(f"unilateral action (no {cfg.unilateral.issue!r} issue)")
+    if cfg.backlash.issue not in cfg.issues:
+        out.append(f"backlash and unilateral harm (no {cfg.backlash.issue!r} issue)")
     return out
 
 
@@ -89,8 +89,8 @@ class LinkageModel(mesa.Model):
 
         idx = {k: i for i, k in enumerate(self.issues)}
         self.lever = idx.get(cfg.threat.lever)
-        self.security = idx.get("security")
-        self.sovereignty = idx.get("sovereignty")
+        self.security = idx.get(cfg.unilateral.issue)  # where the US may act alone
+        self.sovereignty = idx.get(cfg.backlash.issue)  # where Mexico feels it
         self.episode = 0
         self.metrics: dict[str, np.ndarray] = {}
         self.dances: list | None = [] if record else None
@@ -149,18 +149,13 @@ class LinkageModel(mesa.Model):
             r_us, r_mx = pressure.reservations(
                 w_us, w_mx, d_us, d_mx, lw_us, lw_mx, th, pi, cfg.threat
             )
+            vouching = cfg.guarantor.vouching
             tab = Tables(
-                w_us,
-                w_mx,
-                d_us,
-                d_mx,
-                us.trust[wi],
-                mx.trust[wi],
-                us.concession[wi],
-                mx.concession[wi],
-                r_us,
-                r_mx,
-            )
+                w_us, w_mx, d_us, d_mx,
+                guarantor.vouched(us.trust[wi], vouching),
+                guarantor.vouched(mx.trust[wi], vouching),
+                us.concession[wi], mx.concession[wi], r_us, r_mx,
+            )  # fmt: skip
             o = negotiate(tab, cfg.rounds, cfg.first_mover.value, record=self.dances is not None)
             agreed[wi[:, None], k] = o.agreed[:, None]
             x[wi[:, None], k] = o.x
@@ -178,8 +173,9 @@ class LinkageModel(mesa.Model):
         costly_us = r.agreed & (r.x < d_us - eps)  # the US concedes below its no-deal value
         costly_mx = r.agreed & (r.x > 1.0 - d_mx + eps)
         noise = self.cfg.noise
-        broke_us = r.agreed & ~self.us.keeps(u_us, costly_us, noise)
-        broke_mx = r.agreed & ~self.mx.keeps(u_mx, costly_mx, noise)
+        watch = self.cfg.guarantor.monitoring
+        broke_us = r.agreed & ~self.us.keeps(u_us, costly_us, noise, watch)
+        broke_mx = r.agreed & ~self.mx.keeps(u_mx, costly_mx, noise, watch)
         # a costly commitment broken alone retreats to the reneger's rational point;
         # anything else broken leaves the issue without agreement
         x = np.where(broke_us & costly_us, d_us, r.x)

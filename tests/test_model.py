@@ -168,3 +168,32 @@ def test_a_single_world_is_an_ordinary_run():
     assert m.worlds == 1 and len(m.datacollector.model_vars["mx_utility"]) == cfg.episodes
     dance = m.dances[0]["tables"][0]
     assert dance["offers"].shape == (cfg.rounds, 2) and dance["issues"] == cfg.issues
+
+
+def test_a_guarantor_vouching_for_both_sides_makes_linkage_pay_at_low_trust():
+    alone = one_episode("linked", 0.1, 0.0)
+    vouched = one_episode("linked", 0.1, 0.0, "guarantor.name=Canada", "guarantor.vouching=0.8")
+    assert vouched["efficiency"].mean() > alone["efficiency"].mean() + 0.05
+
+
+def test_a_guarantor_monitoring_compliance_cuts_reneging():
+    alone = one_episode("linked", 0.9, 0.0, reps=400)
+    watched = one_episode("linked", 0.9, 0.0, "guarantor.monitoring=1", reps=400)
+    assert watched["reneged"].mean() < 0.5 * alone["reneged"].mean()
+
+
+def test_unilateral_action_follows_the_configured_issue():
+    cfg = load(
+        [
+            "experiment=single",
+            "replications=200",
+            "pressure=1",
+            "unilateral.issue=migration",
+            "unilateral.rate=1",
+            "framework=delinked",
+        ]
+    )
+    m = LinkageModel(cfg, [Cell("baseline", "delinked", 0.5, 1.0)])
+    m.step()
+    # delinked migration has a zone and almost always settles: the US rarely acts alone
+    assert m.metrics["unilateral_actions"].mean() < 0.1
