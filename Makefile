@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= $(shell for p in python3.13 python3.12 python3 $(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3); do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; done)
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench figures lint clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found; install one or pass PYTHON=/path/to/python3.12" >&2; exit 1; }
@@ -21,6 +21,15 @@ test: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_kernel.py
+	$(PY) benchmarks/bench_map.py
+
+# The README's figures: the headline map (default job) and a negotiation dance.
+figures: $(VENV)/.installed
+	$(VENV)/bin/linkage store=null figures.formats=[png] hydra.run.dir=outputs/docs/map
+	$(VENV)/bin/linkage experiment=single trust=0.3 pressure=0.7 store=null figures.formats=[png] \
+		hydra.run.dir=outputs/docs/single
+	cp outputs/docs/map/figures/map_mx_utility.png docs/linkage_map.png
+	cp outputs/docs/single/figures/dance_episode1_table0.png docs/dance.png
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
