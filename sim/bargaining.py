@@ -174,35 +174,49 @@ def offer(tab: Tables, proposer: str, aspiration) -> np.ndarray:
     return _position(path, proposer, np.maximum(path.top - aspiration, 0.0))
 
 
+TOL = 1e-12  # acceptance tolerance: ties in exact arithmetic must not hinge on rounding
+
+
+def _first_acceptance(path: Path, a_prop, a_resp, turns, rounds: int) -> np.ndarray:
+    """The round of the first offer in ``turns`` the responder accepts (``rounds``: none).
+
+    The proposer's offers only improve for the responder as time passes, and the
+    responder's aspiration only falls, so acceptance is monotone in time: a bisection over
+    the proposer's turns finds the first acceptance in log2(rounds) vectorised steps.
+    """
+    B, K = len(path.top), len(turns)
+    if K == 0:
+        return np.full(B, rounds)
+    rows = np.arange(B)
+    lo, hi = np.zeros(B, np.intp), np.full(B, K)
+    for _ in range(K.bit_length()):
+        active = lo < hi
+        mid = (lo + hi) // 2
+        r = turns[np.minimum(mid, K - 1)]
+        value = path.partner_value((path.top - a_prop[rows, r])[:, None])[:, 0]
+        ok = value >= a_resp[rows, r] - TOL
+        hi = np.where(active & ok, mid, hi)
+        lo = np.where(active & ~ok, mid + 1, lo)
+    return np.where(lo < K, turns[np.minimum(lo, K - 1)], rounds)
+
+
 def negotiate(tab: Tables, rounds: int, first_mover: str = "US", record: bool = False) -> Outcome:
     """Run alternating offers on every table of the batch; see the module docstring."""
     p = paths(tab)
     # The top of c's aspiration: the best value c can get in a package the partner could
     # accept, i.e. the partner conceding exactly down to its own reservation.
-    best_us = p["mx_exact"].partner_value(np.maximum(p["mx_exact"].top - tab.r_mx, 0)[:, None])[
-        :, 0
-    ]
-    best_mx = p["us_exact"].partner_value(np.maximum(p["us_exact"].top - tab.r_us, 0)[:, None])[
-        :, 0
-    ]
+    mx_ex, us_ex = p["mx_exact"], p["us_exact"]
+    best_us = mx_ex.partner_value(np.maximum(mx_ex.top - tab.r_mx, 0)[:, None])[:, 0]
+    best_mx = us_ex.partner_value(np.maximum(us_ex.top - tab.r_us, 0)[:, None])[:, 0]
 
     r = np.arange(rounds)
     t = r / max(rounds - 1, 1)
     a_us = aspiration(t, tab.r_us, best_us, tab.e_us)  # (B, rounds)
     a_mx = aspiration(t, tab.r_mx, best_mx, tab.e_mx)
-    us_first = first_mover == "US"
-    r_us, r_mx = (r[0::2], r[1::2]) if us_first else (r[1::2], r[0::2])
+    r_us, r_mx = (r[0::2], r[1::2]) if first_mover == "US" else (r[1::2], r[0::2])
 
-    budget_us = p["us"].top[:, None] - a_us[:, r_us]
-    budget_mx = p["mx"].top[:, None] - a_mx[:, r_mx]
-    mx_gets = p["us"].partner_value(budget_us)  # Mexico's value of each US offer
-    us_gets = p["mx"].partner_value(budget_mx)
-    tol = 1e-12
-    accept_mx = mx_gets >= a_mx[:, r_us] - tol
-    accept_us = us_gets >= a_us[:, r_mx] - tol
-
-    first_us = np.where(accept_mx.any(1), r_us[np.argmax(accept_mx, axis=1)], rounds)
-    first_mx = np.where(accept_us.any(1), r_mx[np.argmax(accept_us, axis=1)], rounds)
+    first_us = _first_acceptance(p["us"], a_us, a_mx, r_us, rounds)  # Mexico accepts
+    first_mx = _first_acceptance(p["mx"], a_mx, a_us, r_mx, rounds)  # the US accepts
     agree_round = np.minimum(first_us, first_mx)
     agreed = agree_round < rounds
     by_us = first_us <= first_mx
@@ -215,16 +229,19 @@ def negotiate(tab: Tables, rounds: int, first_mover: str = "US", record: bool = 
         if mask.any():
             x[mask] = _position(p[side], side, p[side].top - a[np.arange(B), at])[mask]
 
-    offers = None
-    if record:
-        offers = np.full((B, rounds, 2), np.nan)
-        spent_us = np.minimum(budget_us, p["us"].C[:, -1:])
-        spent_mx = np.minimum(budget_mx, p["mx"].C[:, -1:])
-        offers[:, r_us, 0] = p["us"].top[:, None] - spent_us
-        offers[:, r_us, 1] = mx_gets
-        offers[:, r_mx, 0] = us_gets
-        offers[:, r_mx, 1] = p["mx"].top[:, None] - spent_mx
+    offers = _offers(p, a_us, a_mx, r_us, r_mx) if record else None
     return Outcome(agreed, x, agree_round, offers, np.stack([best_us, best_mx], axis=1))
+
+
+def _offers(p, a_us, a_mx, r_us, r_mx) -> np.ndarray:
+    """Every round's offer valued by both sides, (B, rounds, 2), for the negotiation dance."""
+    B, rounds = a_us.shape
+    offers = np.full((B, rounds, 2), np.nan)
+    for side, a, turns, own, other in (("us", a_us, r_us, 0, 1), ("mx", a_mx, r_mx, 1, 0)):
+        budget = p[side].top[:, None] - a[:, turns]
+        offers[:, turns, own] = p[side].top[:, None] - np.minimum(budget, p[side].C[:, -1:])
+        offers[:, turns, other] = p[side].partner_value(budget)
+    return offers
 
 
 def frontier(tab: Tables) -> tuple[np.ndarray, np.ndarray]:
