@@ -50,16 +50,29 @@ class Outcome:
     best: np.ndarray | None = None  # (B, 2): top of each side's aspiration
 
 
+class Aspiration:
+    """Faratin et al. (1998) time-dependent aspiration ``R + (B - R)(1 - t^(1/e))`` of B
+    tables on a grid of times ``t``; ``t^(1/e)`` is tabulated once per distinct exponent
+    (a batch has few), and looked up only where the bisection asks."""
+
+    def __init__(self, t, reservation, best, e):
+        self.reservation = reservation
+        self.span = np.maximum(best, reservation) - reservation
+        u, self.which = np.unique(1.0 / e, return_inverse=True)
+        self.power = t[None, :] ** u[:, None]  # (distinct exponents, T)
+
+    def at(self, r):
+        """The aspiration of each table at its own round index ``r`` (B,)."""
+        return self.reservation + self.span * (1.0 - self.power[self.which, r])
+
+    def all(self):
+        """The aspiration of every table at every time, (B, T)."""
+        return self.reservation[:, None] + self.span[:, None] * (1.0 - self.power[self.which])
+
+
 def aspiration(t, reservation, best, e):
     """Faratin et al. (1998) time-dependent aspiration, broadcast as (B, 1) x (T,)."""
-    best = np.maximum(best, reservation)
-    return reservation[:, None] + (best - reservation)[:, None] * (1.0 - _power(t, 1.0 / e))
-
-
-def _power(t, inv_e):
-    """``t ** inv_e`` as (B, T), computed once per distinct exponent (there are few)."""
-    u, inv = np.unique(inv_e, return_inverse=True)
-    return (t[None, :] ** u[:, None])[inv]
+    return Aspiration(t, reservation, best, e).all()
 
 
 @dataclass
@@ -107,10 +120,16 @@ def _path(own, gain_est, gain_true, length):
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         ratio = np.where(usable, gain_est / own, -1.0)
     order = np.argsort(-ratio, axis=1, kind="stable")
-    length = np.take_along_axis(np.where(usable, length, 0.0), order, axis=1)
-    cost = np.take_along_axis(own, order, axis=1) * length
-    gain = np.take_along_axis(gain_true, order, axis=1) * length
-    zero = np.zeros((length.shape[0], 1))
+    B, S = order.shape
+    flat = (order + (np.arange(B) * S)[:, None]).ravel()
+
+    def sort(a):
+        return a.ravel()[flat].reshape(B, S)
+
+    length = sort(np.where(usable, length, 0.0))
+    cost = sort(own) * length
+    gain = sort(gain_true) * length
+    zero = np.zeros((B, 1))
     return Path(
         cost=cost,
         length=length,
@@ -177,7 +196,9 @@ def offer(tab: Tables, proposer: str, aspiration) -> np.ndarray:
 TOL = 1e-12  # acceptance tolerance: ties in exact arithmetic must not hinge on rounding
 
 
-def _first_acceptance(path: Path, a_prop, a_resp, turns, rounds: int) -> np.ndarray:
+def _first_acceptance(
+    path: Path, a_prop: Aspiration, a_resp: Aspiration, turns, rounds: int
+) -> np.ndarray:
     """The round of the first offer in ``turns`` the responder accepts (``rounds``: none).
 
     The proposer's offers only improve for the responder as time passes, and the
@@ -187,14 +208,13 @@ def _first_acceptance(path: Path, a_prop, a_resp, turns, rounds: int) -> np.ndar
     B, K = len(path.top), len(turns)
     if K == 0:
         return np.full(B, rounds)
-    rows = np.arange(B)
     lo, hi = np.zeros(B, np.intp), np.full(B, K)
     for _ in range(K.bit_length()):
         active = lo < hi
         mid = (lo + hi) // 2
         r = turns[np.minimum(mid, K - 1)]
-        value = path.partner_value((path.top - a_prop[rows, r])[:, None])[:, 0]
-        ok = value >= a_resp[rows, r] - TOL
+        value = path.partner_value((path.top - a_prop.at(r))[:, None])[:, 0]
+        ok = value >= a_resp.at(r) - TOL
         hi = np.where(active & ok, mid, hi)
         lo = np.where(active & ~ok, mid + 1, lo)
     return np.where(lo < K, turns[np.minimum(lo, K - 1)], rounds)
@@ -211,8 +231,8 @@ def negotiate(tab: Tables, rounds: int, first_mover: str = "US", record: bool = 
 
     r = np.arange(rounds)
     t = r / max(rounds - 1, 1)
-    a_us = aspiration(t, tab.r_us, best_us, tab.e_us)  # (B, rounds)
-    a_mx = aspiration(t, tab.r_mx, best_mx, tab.e_mx)
+    a_us = Aspiration(t, tab.r_us, best_us, tab.e_us)
+    a_mx = Aspiration(t, tab.r_mx, best_mx, tab.e_mx)
     r_us, r_mx = (r[0::2], r[1::2]) if first_mover == "US" else (r[1::2], r[0::2])
 
     first_us = _first_acceptance(p["us"], a_us, a_mx, r_us, rounds)  # Mexico accepts
@@ -227,9 +247,9 @@ def negotiate(tab: Tables, rounds: int, first_mover: str = "US", record: bool = 
     at = np.minimum(agree_round, rounds - 1)
     for side, a, mask in (("us", a_us, agreed & by_us), ("mx", a_mx, agreed & ~by_us)):
         if mask.any():
-            x[mask] = _position(p[side], side, p[side].top - a[np.arange(B), at])[mask]
+            x[mask] = _position(p[side], side, p[side].top - a.at(at))[mask]
 
-    offers = _offers(p, a_us, a_mx, r_us, r_mx) if record else None
+    offers = _offers(p, a_us.all(), a_mx.all(), r_us, r_mx) if record else None
     return Outcome(agreed, x, agree_round, offers, np.stack([best_us, best_mx], axis=1))
 
 

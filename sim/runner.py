@@ -77,35 +77,45 @@ def _nanmean(a, axis):
         return np.nanmean(a, axis=axis)
 
 
+def _by_cell(v: np.ndarray, cells: int) -> np.ndarray:
+    """(E, W) -> (cells, reps, E), contiguous, so each cell reduces alike in any batch."""
+    E, W = v.shape
+    return np.ascontiguousarray(v.reshape(E, cells, W // cells).transpose(1, 2, 0))
+
+
 def reduce(cfg: Config, model: LinkageModel) -> list[dict[str, list[dict]]]:
-    """Each cell's rows of cells.csv, trajectories.csv and (if ``output.worlds``) worlds.csv."""
-    data = {m: np.stack(model.datacollector.model_vars[m]) for m in metrics.NAMES}  # (E, W)
-    reps = cfg.replications
+    """Each cell's rows of cells.csv, trajectories.csv and (if ``output.worlds``) worlds.csv.
+
+    Reductions run over the last, contiguous axis of per-cell blocks, so a cell's numbers
+    do not depend on how many other cells share its batch (bit-for-bit reproducibility).
+    """
+    C, reps, E = len(model.cells), cfg.replications, cfg.episodes
+    data = {m: _by_cell(np.stack(model.datacollector.model_vars[m]), C) for m in metrics.NAMES}
+    mean = {m: _nanmean(v.reshape(C, reps * E), axis=1) for m, v in data.items()}  # (C,)
+    ci = {m: _ci95(_nanmean(v, axis=2)) for m, v in data.items()}  # over world means
+    by_episode = {m: np.ascontiguousarray(v.transpose(0, 2, 1)) for m, v in data.items()}
+    traj_mean = {m: _nanmean(v, axis=2) for m, v in by_episode.items()}  # (C, E)
+    traj_ci = {m: _ci95(v) for m, v in by_episode.items()}
     out = []
     for i, cell in enumerate(model.cells):
-        block = {m: v[:, i * reps : (i + 1) * reps] for m, v in data.items()}  # (E, reps)
-        params = cell.as_dict() | {"seed": cfg.seed, "replications": reps, "episodes": cfg.episodes}
+        params = cell.as_dict() | {"seed": cfg.seed, "replications": reps, "episodes": E}
         row = dict(params)
-        for m, v in block.items():
-            row[m] = float(_nanmean(v, axis=None))
-            row[f"{m}_ci95"] = float(_ci95(_nanmean(v, axis=0)))
+        for m in metrics.NAMES:
+            row[m], row[f"{m}_ci95"] = float(mean[m][i]), float(ci[m][i])
         for side in ("us", "mx"):
-            last = block[f"trust_{side}"][-1]
-            row[f"final_trust_{side}"] = float(last.mean())
+            last = by_episode[f"trust_{side}"][i, -1]
+            row[f"final_trust_{side}"] = float(_nanmean(last, axis=0))
             row[f"final_trust_{side}_ci95"] = float(_ci95(last))
-        means = {m: _nanmean(v, axis=1) for m, v in block.items()}
-        cis = {m: _ci95(v) for m, v in block.items()}
         traj, worlds = [], []
-        for e in range(cfg.episodes):
+        for e in range(E):
             r = dict(params, episode=e + 1)
             for m in metrics.NAMES:
-                r[m] = float(means[m][e])
-                r[f"{m}_ci95"] = float(cis[m][e])
+                r[m], r[f"{m}_ci95"] = float(traj_mean[m][i, e]), float(traj_ci[m][i, e])
             traj.append(r)
             if cfg.output.worlds:
                 for j in range(reps):
                     world = dict(params, episode=e + 1, world=j)
-                    world.update({m: float(block[m][e, j]) for m in metrics.NAMES})
+                    world.update({m: float(data[m][i, j, e]) for m in metrics.NAMES})
                     worlds.append(world)
         out.append({"cells": [row], "trajectories": traj, "worlds": worlds})
     return out
