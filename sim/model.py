@@ -145,7 +145,7 @@ class LinkageModel(mesa.Model):
                 has_lever = tables[wi, self.lever] == ji
                 lw_us = np.where(has_lever, us.salience[wi, self.lever], 0.0)
                 lw_mx = np.where(has_lever, mx.salience[wi, self.lever], 0.0)
-            th = pressure.threatened(has_lever, m, pi)
+            th = pressure.threatened(has_lever, m, pi * (cfg.threat.size > 0))
             r_us, r_mx = pressure.reservations(
                 w_us, w_mx, d_us, d_mx, lw_us, lw_mx, th, pi, cfg.threat
             )

@@ -19,7 +19,8 @@ import numpy as np
 
 
 def threatened(has_lever, size, pressure):
-    """Tables under threat: the lever plus at least one other issue, and pi > 0."""
+    """Tables under threat: the lever plus at least one other issue, and pi > 0 (the
+    caller passes pi = 0 when the threatened penalty is nothing)."""
     return has_lever & (size >= 2) & (pressure > 0)
 
 

@@ -197,3 +197,8 @@ def test_unilateral_action_follows_the_configured_issue():
     m.step()
     # delinked migration has a zone and almost always settles: the US rarely acts alone
     assert m.metrics["unilateral_actions"].mean() < 0.1
+
+
+def test_a_threat_of_nothing_is_no_threat():
+    m = one_episode("linked", 0.5, 1.0, "threat.size=0")
+    assert m["threats"].sum() == 0
