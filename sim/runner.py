@@ -10,6 +10,7 @@ directory, each written atomically.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import logging
 import math
@@ -19,8 +20,8 @@ import shutil
 import sys
 import warnings
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from itertools import product
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from itertools import islice, product
 from pathlib import Path
 
 import numpy as np
@@ -146,10 +147,12 @@ def _fmt(v):
 
 def _run_chunk(args) -> list[dict[str, str]]:
     cfg, cells = args
-    return [
+    texts = [
         {name: _csv_text(FILES[name], part[name]) for name in FILES}
         for part in reduce(cfg, simulate(cfg, cells))
     ]
+    gc.collect()  # a Mesa model and its agents refer to each other: free it before the next
+    return texts
 
 
 def chunks(cells: list[Cell], reps: int) -> Iterator[list[Cell]]:
@@ -173,10 +176,16 @@ def compute(cfg: Config, cells: list[Cell], store: Store, progress: bool) -> Non
         for part in parts:
             save(part, _run_chunk((cfg, part)))
     else:
+        # At most two chunks per worker in flight: memory stays flat however large the grid.
+        waiting = iter(parts)
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = {pool.submit(_run_chunk, (cfg, part)): part for part in parts}
-            for future in as_completed(futures):
-                save(futures[future], future.result())
+            running = {pool.submit(_run_chunk, (cfg, p)): p for p in islice(waiting, 2 * jobs)}
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    save(running.pop(future), future.result())
+                    for part in islice(waiting, 1):
+                        running[pool.submit(_run_chunk, (cfg, part))] = part
     bar.close()
 
 
