@@ -4,13 +4,14 @@ PY := $(VENV)/bin/python
 PYTHON ?= $(shell for p in python3.13 python3.12 python3 $(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3); do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; done)
 
-.PHONY: run test bench figures lint clean
+.PHONY: run test bench figures experiments lint clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found; install one or pass PYTHON=/path/to/python3.12" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,sweep]'
+	$(PY) -m pip install --quiet -e '.[app]'  # the seminar app; builds solara-assets (~240 MB)
 	@touch $@
 
 run: $(VENV)/.installed
@@ -30,6 +31,19 @@ figures: $(VENV)/.installed
 		hydra.run.dir=outputs/docs/single
 	cp outputs/docs/map/figures/map_mx_utility.png docs/linkage_map.png
 	cp outputs/docs/single/figures/dance_episode1_table0.png docs/dance.png
+
+# The seminar app on http://127.0.0.1:8765/ (sim/app.py), and its screenshot in docs/.
+# The screenshot comes from the browser test; it needs Debian's chromium (apt-get install chromium).
+.PHONY: app app-screenshot
+app: $(VENV)/.installed
+	$(VENV)/bin/linkage-app
+
+app-screenshot: $(VENV)/.installed
+	LINKAGE_APP_SCREENSHOT=docs/app.png $(PY) -m pytest tests/test_app_browser.py -s
+
+# The experiments' figures and the numbers their READMEs quote (a few minutes).
+experiments: $(VENV)/.installed
+	$(PY) experiments/make_experiments.py
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

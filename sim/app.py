@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
+import html
 import io
 import logging
 import math
@@ -32,17 +33,19 @@ import os
 import sys
 import threading
 import time
+import uuid
+import warnings
 from functools import lru_cache
 from importlib import resources
 
 import numpy as np
-from matplotlib.colors import TwoSlopeNorm
+import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-from sim import metrics
+from sim import plot
 from sim.cells import Cell
 from sim.config import load, validate
-from sim.issues import nash_point, pareto_frontier
 from sim.model import LinkageModel
 from sim.runner import run_cells
 
@@ -51,14 +54,12 @@ os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "false")  # no calls h
 import solara  # noqa: E402  (after the telemetry switch)
 import solara.lab  # noqa: E402
 from mesa.visualization import SolaraViz  # noqa: E402
-
-log = logging.getLogger(__name__)
+from mesa.visualization.utils import update_counter  # noqa: E402
 
 # Okabe-Ito, safe for the common colour-vision deficiencies
 US_COLOUR = "#0072B2"
 MX_COLOUR = "#D55E00"
 AGREE_COLOUR = "#009E73"
-NASH_COLOUR = "#CC79A7"
 GREY = "#7F7F7F"
 
 COMPARE = "compare linked and delinked"
@@ -126,7 +127,9 @@ def config_for(p: Params):
     dropped (the run ends before them) rather than refused, so every slider value works."""
     fw = "linked" if p.compare else p.framework
     cfg = copy.deepcopy(
-        _composed(p.scenario_name, fw, float(p.trust), float(p.pressure), int(p.seed), int(p.worlds))
+        _composed(
+            p.scenario_name, fw, float(p.trust), float(p.pressure), int(p.seed), int(p.worlds)
+        )
     )
     cfg.episodes = int(p.episodes)
     cfg.events = [e for e in cfg.events if e.episode <= cfg.episodes]
@@ -169,16 +172,21 @@ class SeminarModel(LinkageModel):
         cfg = config_for(p)
         cells = None
         if p.compare:
-            cells = [Cell(cfg.scenario.name, fw, cfg.trust, cfg.pressure) for fw in ("linked", "delinked")]
+            cells = [
+                Cell(cfg.scenario.name, fw, cfg.trust, cfg.pressure)
+                for fw in ("linked", "delinked")
+            ]
         super().__init__(cfg, cells, record=True)
+        self.lock = threading.RLock()
         self.params = p
         self.delinked_dances: list | None = [] if p.compare else None
         self.initial = {"trust_us": self.us.trust.copy(), "trust_mx": self.mx.trust.copy()}
         self.running = self.episode < cfg.episodes
 
     def step(self):
-        super().step()
-        self.running = self.episode < self.cfg.episodes
+        with self.lock:  # Mesa's Play steps in a thread while the page may be drawing
+            super().step()
+            self.running = self.episode < self.cfg.episodes
 
     def advance(self, episodes: int) -> SeminarModel:
         for _ in range(min(episodes, self.cfg.episodes) - self.episode):
@@ -219,18 +227,23 @@ def series(model: SeminarModel, name: str) -> np.ndarray:
 
 
 # --- figures ---------------------------------------------------------------------------
+# Fixed layouts (no constrained layout): a figure must draw in well under a second.
+WIDTH, HEIGHT = 5.0, 3.8  # inches, at DPI: about a cell of Mesa's plot grid
+
+
 def png(fig: Figure) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI)
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches=None)  # a fixed size for the grid
     return buf.getvalue()
 
 
-def _figure(width=6.0, height=4.4) -> Figure:
-    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+def _figure(title: str, height: float = HEIGHT) -> Figure:
+    fig = Figure(figsize=(WIDTH, height), dpi=DPI)
+    fig.suptitle(title, fontsize=11, fontweight="bold", y=0.985)
     return fig
 
 
-def _band(ax, x, values, colour, label, reps):
+def _band(ax, x, values, colour, label):
     """Mean line, and the 10-90% band over worlds when there is more than one world."""
     if values.shape[0] == 0:
         return
@@ -241,64 +254,92 @@ def _band(ax, x, values, colour, label, reps):
     ax.plot(x, mean, color=colour, lw=2, label=label, marker="o" if len(x) < 3 else None, ms=4)
 
 
-def _legend_note(model) -> str:
+def _episode_ticks(episodes: int) -> list[int]:
+    """A few whole episodes from 0 to the last (fixed ticks draw faster than located ones)."""
+    return sorted({round(episodes * k / 4) for k in range(5)})
+
+
+def _worlds_note(model) -> str:
     reps = model.cfg.replications
-    return "one world" if reps == 1 else f"mean of {reps} worlds, band 10-90%"
+    return "one world" if reps == 1 else f"lines: mean of {reps} worlds; bands: 10-90%"
 
 
 def trust_figure(model: SeminarModel) -> Figure:
-    """Trust of each side over episodes, one panel per block."""
+    """Trust of each side over episodes, one panel per framework shown."""
     bl = blocks(model)
-    fig = _figure()
-    axes = np.atleast_1d(fig.subplots(1, len(bl), sharey=True, squeeze=False)[0])
+    fig = _figure("Trust")
+    axes = fig.subplots(1, len(bl), sharey=True, squeeze=False)[0]
+    fig.subplots_adjust(left=0.13, right=0.97, bottom=0.26, top=0.86, wspace=0.14)
     us, mx = series(model, "trust_us"), series(model, "trust_mx")
     x = np.arange(us.shape[0])
     for ax, (title, w, _) in zip(axes, bl, strict=True):
-        _band(ax, x, us[:, w], US_COLOUR, "US trust in Mexico", model.cfg.replications)
-        _band(ax, x, mx[:, w], MX_COLOUR, "Mexican trust in the US", model.cfg.replications)
+        _band(ax, x, us[:, w], US_COLOUR, "US trust in Mexico")
+        _band(ax, x, mx[:, w], MX_COLOUR, "Mexican trust in the US")
         ax.set_xlim(0, model.cfg.episodes)
         ax.set_ylim(0, 1)
+        ax.set_xticks(_episode_ticks(model.cfg.episodes))
+        ax.set_yticks([0, 0.25, 0.5, 0.75, 1], ["0", "", "0.5", "", "1"])
         ax.set_xlabel("episode")
         ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("trust (expected share of promises kept)")
-    axes[0].legend(loc="lower left", fontsize=8, title=_legend_note(model), title_fontsize=8)
-    fig.suptitle("Trust", fontsize=11, fontweight="bold")
+    axes[0].set_ylabel("trust (expected share of\ncostly promises kept)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        labels,
+        loc="lower center",
+        ncols=2,
+        fontsize=8,
+        frameon=False,
+        title=_worlds_note(model),
+        title_fontsize=8,
+    )
     return fig
 
 
 def utility_figure(model: SeminarModel) -> Figure:
     """Utilities (with the no-deal utilities) and the share of issues agreed, over episodes."""
     bl = blocks(model)
-    fig = _figure()
-    axes = fig.subplots(2, len(bl), sharex=True, sharey="row", squeeze=False,
-                        gridspec_kw={"height_ratios": [3, 2]})
+    fig = _figure("Utilities and agreement")
+    axes = fig.subplots(
+        2, len(bl), sharex=True, sharey="row", squeeze=False, gridspec_kw={"height_ratios": [3, 2]}
+    )
+    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.3, top=0.88, wspace=0.14, hspace=0.12)
     u_us, u_mx = series(model, "us_utility"), series(model, "mx_utility")
     agree = series(model, "agreement_rate")
     x = np.arange(1, u_us.shape[0] + 1)
     us, mx = model.us, model.mx
     d_us = float(us.base_salience @ us.disagreement)
     d_mx = float(mx.base_salience @ mx.disagreement)
-    reps = model.cfg.replications
     for j, (title, w, _) in enumerate(bl):
         top, bottom = axes[0, j], axes[1, j]
-        _band(top, x, u_us[:, w], US_COLOUR, "US utility", reps)
-        _band(top, x, u_mx[:, w], MX_COLOUR, "Mexican utility", reps)
-        top.axhline(d_us, color=US_COLOUR, ls=":", lw=1.2, label="US no-deal utility")
-        top.axhline(d_mx, color=MX_COLOUR, ls=":", lw=1.2, label="Mexican no-deal utility")
+        _band(top, x, u_us[:, w], US_COLOUR, "US utility")
+        _band(top, x, u_mx[:, w], MX_COLOUR, "Mexican utility")
+        top.axhline(d_us, color=US_COLOUR, ls=":", lw=1.5, label="US no-deal utility")
+        top.axhline(d_mx, color=MX_COLOUR, ls=":", lw=1.5, label="Mexican no-deal utility")
         top.set_title(title, fontsize=10)
-        _band(bottom, x, agree[:, w], AGREE_COLOUR, "issues agreed", reps)
-        bottom.set_ylim(-0.02, 1.02)
+        _band(bottom, x, agree[:, w], AGREE_COLOUR, "issues agreed and kept")
+        bottom.set_ylim(-0.05, 1.05)
+        bottom.set_yticks([0, 0.5, 1], ["0", "0.5", "1"])
         bottom.set_xlim(0, model.cfg.episodes)
+        bottom.set_xticks(_episode_ticks(model.cfg.episodes))
+        top.yaxis.set_major_locator(MaxNLocator(4))
         bottom.set_xlabel("episode")
         for ax in (top, bottom):
             ax.grid(alpha=0.3)
-    axes[0, 0].set_ylabel("utility (0-1, weighted)")
+    axes[0, 0].set_ylabel("utility (0-1)")
     axes[1, 0].set_ylabel("share of issues\nagreed and kept")
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=7,
-               title=_legend_note(model), title_fontsize=7)
-    fig.suptitle("Utilities and agreement", fontsize=11, fontweight="bold")
+    fig.legend(
+        handles,
+        labels,
+        loc="lower center",
+        ncols=2,
+        fontsize=8,
+        frameon=False,
+        title=_worlds_note(model),
+        title_fontsize=8,
+    )
     return fig
 
 
@@ -320,122 +361,170 @@ def positions_figure(model: SeminarModel) -> Figure:
     """Where the latest agreement on each issue sits between the two ideals (world 0)."""
     bl = blocks(model)
     issues = model.issues
-    fig = _figure(height=4.0)
+    fig = _figure("Issue positions of the latest agreement")
     axes = fig.subplots(1, len(bl), sharey=True, squeeze=False)[0]
+    fig.subplots_adjust(left=0.17, right=0.97, bottom=0.3, top=0.86, wspace=0.08)
     d_us, d_mx = model.us.disagreement, model.mx.disagreement
     y = np.arange(len(issues))[::-1]
     for ax, (title, _, dances) in zip(axes, bl, strict=True):
         latest = latest_agreements(dances, issues)
         for i, issue in enumerate(issues):
             lo, hi = d_us[i], 1.0 - d_mx[i]
-            ax.plot([0, 1], [y[i], y[i]], color="#DDDDDD", lw=6, solid_capstyle="butt", zorder=0)
+            ax.plot([0, 1], [y[i], y[i]], color="#DDDDDD", lw=7, solid_capstyle="butt", zorder=0)
             if lo < hi:
-                ax.plot([lo, hi], [y[i], y[i]], color=AGREE_COLOUR, alpha=0.35, lw=6,
-                        solid_capstyle="butt", zorder=1,
-                        label="both gain over no deal" if i == 0 else None)
-            ax.plot(lo, y[i], marker="|", ms=16, mew=2.5, color=US_COLOUR, zorder=2,
-                    label="US no-deal value" if i == 0 else None)
-            ax.plot(hi, y[i], marker="|", ms=16, mew=2.5, color=MX_COLOUR, zorder=2,
-                    label="Mexican no-deal value" if i == 0 else None)
+                ax.plot(
+                    [lo, hi],
+                    [y[i], y[i]],
+                    color=AGREE_COLOUR,
+                    alpha=0.4,
+                    lw=7,
+                    solid_capstyle="butt",
+                    zorder=1,
+                    label="both better off than with no deal" if i == 0 else None,
+                )
+            ax.plot(
+                lo,
+                y[i],
+                marker="|",
+                ls="none",
+                ms=16,
+                mew=2.5,
+                color=US_COLOUR,
+                zorder=2,
+                label="US no-deal point" if i == 0 else None,
+            )
+            ax.plot(
+                hi,
+                y[i],
+                marker="|",
+                ls="none",
+                ms=16,
+                mew=2.5,
+                color=MX_COLOUR,
+                zorder=2,
+                label="Mexican no-deal point" if i == 0 else None,
+            )
             if issue in latest:
                 e, xv = latest[issue]
-                ax.plot(xv, y[i], "D", color="black", ms=8, zorder=3,
-                        label="latest agreement" if i == 0 else None)
-                ax.annotate(f"ep. {e}", (xv, y[i]), xytext=(0, 9), textcoords="offset points",
-                            ha="center", fontsize=7)
+                ax.plot(
+                    xv,
+                    y[i],
+                    "D",
+                    color="black",
+                    ms=8,
+                    zorder=3,
+                    label="latest agreement" if i == 0 else None,
+                )
+                ax.annotate(
+                    f"ep. {e}",
+                    (xv, y[i]),
+                    xytext=(0, 9),
+                    textcoords="offset points",
+                    ha="center",
+                    fontsize=7,
+                )
             else:
                 ax.text(0.5, y[i] + 0.3, "no agreement yet", ha="center", fontsize=7, color=GREY)
-        ax.set_xlim(-0.02, 1.02)
-        ax.set_ylim(-0.8, len(issues) - 0.3)
+        ax.set_xlim(-0.03, 1.03)
+        ax.set_ylim(-0.7, len(issues) - 0.3)
+        ax.set_xticks([0, 0.25, 0.5, 0.75, 1], ["0", "", "0.5", "", "1"])
         ax.set_title(f"{title}, world 0", fontsize=10)
     axes[0].set_yticks(y, issues)
+    fig.text(0.57, 0.2, "position (0 = Mexico's ideal, 1 = the US ideal)", ha="center", fontsize=9)
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=7)
-    fig.supxlabel("position (0 = Mexico's ideal, 1 = US ideal)", fontsize=9)
-    fig.suptitle("Issue positions of the latest agreement", fontsize=11, fontweight="bold")
+    fig.legend(handles, labels, loc="lower center", ncols=2, fontsize=8, frameon=False)
     return fig
 
 
-def draw_dance(ax, table: dict, first_mover: str = "US") -> None:
-    """One table's negotiation in the utility plane: the offers of both sides round by
-    round, the Pareto frontier, the no-deal point (with and without threat), the Nash point
-    and the agreement. Values are normalised on the table (1 = everything one wants)."""
-    w_us, w_mx = np.asarray(table["w_us"]), np.asarray(table["w_mx"])
-    f_us, f_mx, _ = pareto_frontier(w_us, w_mx)
-    ax.plot(f_us, f_mx, color=GREY, lw=1.5, label="Pareto frontier", zorder=1)
-    D_us = float(w_us @ np.asarray(table["d_us"]))
-    D_mx = float(w_mx @ np.asarray(table["d_mx"]))
-    r_us, r_mx = table["reservation"]
-    ax.plot(D_us, D_mx, "X", color="black", ms=8, label="no-deal point", zorder=4)
-    if abs(r_us - D_us) + abs(r_mx - D_mx) > 1e-6:
-        ax.plot(r_us, r_mx, "X", mfc="white", mec="black", ms=8,
-                label="no-deal point under threat", zorder=4)
-    nash = nash_point(w_us, w_mx, D_us, D_mx)
-    if nash is not None:
-        ax.plot(*nash, "D", color=NASH_COLOUR, ms=7, label="Nash point", zorder=4)
-    offers = np.asarray(table["offers"])
-    n = min(int(table["round"]) + 1, len(offers))
-    rounds = np.arange(n)
-    by_us = (rounds % 2 == 0) == (first_mover == "US")
-    ax.plot(offers[:n, 0], offers[:n, 1], color="#BBBBBB", lw=0.7, zorder=2)
-    ax.scatter(offers[:n][by_us, 0], offers[:n][by_us, 1], s=12, color=US_COLOUR,
-               label="US offers", zorder=3)
-    ax.scatter(offers[:n][~by_us, 0], offers[:n][~by_us, 1], s=12, marker="s",
-               color=MX_COLOUR, label="Mexican offers", zorder=3)
-    if table["agreed"]:
-        ax.plot(*offers[n - 1], "*", color="#F0E442", mec="black", ms=14,
-                label="agreement", zorder=5)
-    ax.set_xlim(0, 1.02)
-    ax.set_ylim(0, 1.02)
-    ax.set_aspect("equal")
+def draw_dance(ax, table: dict, panels: int = 1) -> None:
+    """One table's negotiation (``sim.plot.dance``), made compact for one of ``panels``
+    panels: the legend moves to the figure, the labels shrink."""
+    plot.dance(ax, table)
+    if ax.get_legend() is not None:
+        ax.get_legend().remove()
     name = ", ".join(table["issues"]) if len(table["issues"]) < 3 else "all issues"
-    outcome = f"agreed, round {int(table['round']) + 1}" if table["agreed"] else "no agreement"
-    ax.set_title(f"{name}\n{outcome}", fontsize=7 if len(table["issues"]) < 3 else 8)
-    ax.tick_params(labelsize=7)
+    if panels == 1:
+        outcome = f"agreed in round {int(table['round']) + 1}" if table["agreed"] else "no deal"
+        ax.set_title(f"{name}: {outcome}", fontsize=8)
+    elif panels <= 4:
+        outcome = f"round {int(table['round']) + 1}" if table["agreed"] else "no deal"
+        ax.set_title(f"{name}, {outcome}", fontsize=6.5, pad=2)
+    else:
+        ax.set_title(name if table["agreed"] else f"{name}: no deal", fontsize=6.5, pad=2)
+    if panels > 1:
+        ax.set_xticks([0, 1], ["0", "1"])
+        ax.set_yticks([0, 1], ["0", "1"])
+        ax.grid(False)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_aspect("equal")
+    ax.tick_params(labelsize=7, pad=1)
+
+
+def _legend_label(label: str) -> str:
+    """One legend entry per kind of mark, whatever table it came from."""
+    if label.startswith("agreement"):
+        return "agreement"
+    if label.startswith("frontier at trust"):
+        return "frontier discounted by trust"
+    return label
 
 
 def dance_figure(model: SeminarModel) -> Figure:
     """The negotiation dance of the latest episode, world 0 (and the first delinked world)."""
     bl = blocks(model)
-    fig = _figure(width=6.0, height=4.6)
-    fm = model.cfg.first_mover.value
-    subfigs = np.atleast_1d(fig.subfigures(1, len(bl), wspace=0.02))
+    fig = _figure("The negotiation dance (utility on each table, 0-1)")
+    left, width = 0.1, 0.87 / len(bl)
     handles: dict = {}
-    for sub, (title, _, dances) in zip(subfigs, bl, strict=True):
-        if not dances:
-            ax = sub.subplots()
+    for b, (title, _, dances) in enumerate(bl):
+        x0 = left + b * width
+        tables = dances[-1]["tables"] if dances else []
+        n = len(tables)
+        cols = 1 if n <= 1 else 2 if n <= 4 else 3
+        rows = max(1, math.ceil(n / cols))
+        gs = fig.add_gridspec(
+            rows,
+            cols,
+            left=x0 + 0.02 * b,
+            right=x0 + width - 0.01,
+            bottom=0.27,
+            top=0.82,
+            wspace=0.25,
+            hspace=0.45 if rows < 3 else 0.55,
+        )
+        head = f"{title}: episode {dances[-1]['episode']}, world 0" if dances else title
+        fig.text(x0 + width / 2, 0.9, head, ha="center", fontsize=10)
+        if not tables:
+            ax = fig.add_subplot(gs[0, 0])
             ax.text(0.5, 0.5, "press Step", ha="center", va="center", fontsize=11, color=GREY)
             ax.set_axis_off()
-            sub.suptitle(title, fontsize=10)
             continue
-        latest = dances[-1]
-        tables = latest["tables"]
-        cols = 1 if len(tables) == 1 else 2
-        rows = math.ceil(len(tables) / cols)
-        axes = np.atleast_1d(sub.subplots(rows, cols, squeeze=False)).ravel()
-        for ax, table in zip(axes, tables, strict=False):
-            draw_dance(ax, table, fm)
+        for i, table in enumerate(tables):
+            ax = fig.add_subplot(gs[i // cols, i % cols])
+            draw_dance(ax, table, n)
             for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
-                handles.setdefault(lab, h)
-        for ax in axes[len(tables) :]:
-            ax.set_axis_off()
-        for i, ax in enumerate(axes[: len(tables)]):
-            if i % cols == 0:
-                ax.set_ylabel("Mexican value", fontsize=8)
-            if i >= len(tables) - cols:
-                ax.set_xlabel("US value", fontsize=8)
-        sub.suptitle(f"{title}: episode {latest['episode']}, world 0", fontsize=10)
+                handles.setdefault(_legend_label(lab), h)
+            if i % cols == 0 and b == 0:
+                ax.set_ylabel("Mexican utility", fontsize=8 if n == 1 else 7, labelpad=1)
+            if i >= n - cols:
+                ax.set_xlabel("US utility", fontsize=8 if n == 1 else 7, labelpad=1)
     if handles:
-        fig.legend(handles.values(), handles.keys(), loc="outside lower center", ncols=4,
-                   fontsize=7)
-    fig.suptitle("The negotiation dance (values as shares of each table's stakes)",
-                 fontsize=11, fontweight="bold")
+        fig.legend(
+            handles.values(),
+            handles.keys(),
+            loc="lower center",
+            ncols=3,
+            fontsize=7,
+            frameon=False,
+            columnspacing=1.0,
+            handlelength=1.6,
+        )
     return fig
 
 
 def compute_map(p: Params, side: int = MAP_SIDE, worlds: int = MAP_WORLDS) -> dict:
-    """Linked minus delinked Mexican utility over a side x side trust x pressure grid, in
-    this process (the server's threads must not fork)."""
+    """Linked and delinked cells over a side x side trust x pressure grid, run in this
+    process (a server's threads must not fork). ``cells`` holds the runner's cell rows."""
     start = time.perf_counter()
     cfg = config_for(dataclasses.replace(p, framework="linked", worlds=worlds))
     cfg.jobs = 1
@@ -444,75 +533,148 @@ def compute_map(p: Params, side: int = MAP_SIDE, worlds: int = MAP_WORLDS) -> di
     cells = [Cell(name, fw, t, q) for fw in ("linked", "delinked") for t in grid for q in grid]
     out = run_cells(cfg, cells)
     rows = out["cells"] if isinstance(out, dict) else out[0]
-    mx = np.array([r["mx_utility"] for r in rows]).reshape(2, side, side)  # (fw, trust, pressure)
     return {
-        "trust": np.array(grid),
-        "pressure": np.array(grid),
-        "delta": mx[0] - mx[1],
+        "cells": pd.DataFrame(rows),
+        "side": side,
         "params": p,
         "worlds": worlds,
         "seconds": time.perf_counter() - start,
+        "id": uuid.uuid4().hex,
     }
 
 
 def map_figure(result: dict, trust: float | None = None, pressure: float | None = None) -> Figure:
-    """The map: where linking pays Mexico (blue) and where it costs it (red)."""
-    fig = _figure(height=4.2)
+    """The map of ``sim.plot`` (linked minus delinked Mexican utility, centred on zero, zero
+    contour in black) with the current trust and pressure marked."""
+    fig = _figure("Does linking pay Mexico?")
     ax = fig.subplots()
-    t, q, delta = result["trust"], result["pressure"], result["delta"]
-    a = float(np.nanmax(np.abs(delta))) or 1e-9
-    norm = TwoSlopeNorm(vcenter=0.0, vmin=-a, vmax=a)
-    mesh = ax.pcolormesh(q, t, delta, cmap="RdBu", norm=norm, shading="nearest")
-    if np.nanmin(delta) < 0 < np.nanmax(delta):
-        ax.contour(q, t, delta, levels=[0.0], colors="black", linewidths=1.2)
+    fig.subplots_adjust(left=0.12, right=0.92, bottom=0.2, top=0.86)
+    plot.difference_map(ax, result["cells"], "mx_utility", short=True)
     if trust is not None and pressure is not None:
-        ax.plot(pressure, trust, "o", mfc="none", mec="black", mew=2, ms=12,
-                label="current trust and pressure")
-        fig.legend(loc="outside lower center", fontsize=7)
-    cb = fig.colorbar(mesh, ax=ax)
-    cb.set_label("Mexican utility, linked minus delinked", fontsize=8)
-    ax.set_xlabel("US pressure (0-1)")
-    ax.set_ylabel("initial trust (0-1)")
+        ax.plot(
+            trust,
+            pressure,
+            "o",
+            mfc="none",
+            mec="black",
+            mew=2,
+            ms=12,
+            label="current trust and pressure",
+        )
+        fig.legend(loc="lower center", fontsize=8, frameon=False)
     ax.set_aspect("equal")
-    p = result["params"]
-    side = len(t)
-    ax.set_title(f"Does linking pay Mexico? {p.scenario_name}, {side}x{side}, "
-                 f"{result['worlds']} worlds, {p.episodes} episodes", fontsize=9)
+    p, side = result["params"], result["side"]
+    ax.set_title(
+        f"Mexican utility, linked − delinked ({p.scenario_name}: {side}x{side} cells, "
+        f"{result['worlds']} worlds, {p.episodes} episodes)",
+        fontsize=8,
+    )
     return fig
 
 
 # --- components ------------------------------------------------------------------------
-def _key(model: SeminarModel) -> tuple:
-    return (id(model), model.params, model.episode)
+FIGURES = {
+    "trust": trust_figure,
+    "utility": utility_figure,
+    "dance": dance_figure,
+    "positions": positions_figure,
+}
+
+
+_png_cache: dict[tuple, bytes] = {}
+_png_lock = threading.Lock()
+PNG_CACHE_SIZE = 256
+
+
+def _remember(key: tuple, data: bytes) -> bytes:
+    with _png_lock:
+        _png_cache[key] = data
+        while len(_png_cache) > PNG_CACHE_SIZE:
+            _png_cache.pop(next(iter(_png_cache)))
+    return data
+
+
+def figure_png(name: str, model: SeminarModel) -> bytes:
+    """The PNG of view ``name`` for ``model`` at its current episode. A model is a function
+    of its parameters and episode (every cell has its own seeded stream), so the pictures
+    are cached on those: shared between visitors, and never drawn twice. The figure is
+    built under the model's lock, so a step in progress never shows half done."""
+    with model.lock:
+        key = (name, model.params, model.episode)
+        hit = _png_cache.get(key)
+        if hit is not None:
+            return hit
+        fig = FIGURES[name](model)
+    return _remember(key, png(fig))
+
+
+def map_png(result: dict, trust: float, pressure: float) -> bytes:
+    """The map's PNG, with the current trust and pressure marked."""
+    key = ("map", result["id"], trust, pressure)
+    hit = _png_cache.get(key)
+    if hit is not None:
+        return hit
+    return _remember(key, png(map_figure(result, trust, pressure)))
+
+
+def figure_view(name: str):
+    """The grid's component for figure ``name``. A component (not a function) so that Mesa's
+    grid keeps it from render to render and only its picture changes; it follows Mesa's
+    step counter itself."""
+
+    @solara.component
+    def View(model: SeminarModel):
+        update_counter.get()  # Mesa's signal that the model stepped
+        with solara.Column(classes=[f"linkage-{name}"], style={"width": "100%"}):
+            solara.Image(figure_png(name, model), width="100%", classes=[f"linkage-{name}-image"])
+
+    View.__name__ = View.__qualname__ = f"{name.capitalize()}View"
+    return View
+
+
+TrustView, UtilityView, DanceView, PositionsView = map(
+    figure_view, ["trust", "utility", "dance", "positions"]
+)
+
+
+def _html(text: str) -> str:
+    return html.escape(text).replace("\n", " ")
 
 
 @solara.component
-def FigureView(make, model: SeminarModel, episode: int, name: str):
-    """A figure of the model at ``episode``, drawn once per model and episode."""
-    image = solara.use_memo(lambda: png(make(model)), [model, episode])
-    with solara.Column(classes=[f"linkage-{name}"], style={"width": "100%"}):
-        solara.Image(image, width="100%")
-
-
-@solara.component
-def TeachingView(model: SeminarModel, episode: int):
-    cfg = model.cfg
+def TeachingView(model: SeminarModel):
+    """The scenario's ``teaching:`` text, what is on screen, and how to read the dance."""
+    update_counter.get()
+    episode = model.episode
+    cfg, p = model.cfg, model.params
     teaching = cfg.scenario.teaching.strip() or "(this scenario has no teaching notes)"
-    p = model.params
-    with solara.Column(classes=["linkage-teaching"], style={"padding": "4px 12px"}):
-        solara.Markdown(
-            f"### Scenario: {cfg.scenario.name}\n\n{teaching}\n\n"
-            f"**Now:** episode {episode} of {cfg.episodes}, {p.framework}, "
-            f"trust {p.trust:.2f}, pressure {p.pressure:.2f}, "
-            f"{cfg.replications} world{'s' if cfg.replications > 1 else ''}"
-            f"{' per framework' if p.compare else ''}, seed {cfg.seed}.\n\n"
-            "**Reading the dance.** Each dot is an offer: blue the US's, orange Mexico's, "
-            "alternating round by round until one side accepts (the star). The grey line is "
-            "the Pareto frontier; X is the no-deal point (hollow: under a US threat); the pink "
-            "diamond is the Nash bargaining solution. Offers sit inside the frontier where "
-            "a side discounts promises it does not trust. A linked table can reach the "
-            "frontier by trading issues; separate tables cannot.",
-        )
+    worlds = f"{cfg.replications} world{'s' if cfg.replications > 1 else ''}"
+    if p.compare:
+        worlds += " per framework"
+    solara.HTML(
+        tag="div",
+        classes=["linkage-teaching"],
+        style={
+            "padding": "0 12px",
+            "font-size": "14px",
+            "line-height": "1.4",
+            "height": "100%",
+            "overflow-y": "auto",
+        },
+        unsafe_innerHTML=(
+            f"<h3>Scenario: {_html(cfg.scenario.name)}</h3>"
+            f"<p>{_html(teaching)}</p>"
+            f"<p><b>On screen:</b> episode {episode} of {cfg.episodes}; {_html(p.framework)}; "
+            f"initial trust {p.trust:.2f}; US pressure {p.pressure:.2f}; {worlds}; "
+            f"seed {cfg.seed}.</p>"
+            "<p><b>Reading the dance.</b> Each dot is an offer, blue the US's and orange "
+            "Mexico's, alternating round by round until one side accepts (the star). The "
+            "dashed line is the Pareto frontier at face value, the black line the frontier "
+            "as each side discounts promises it does not fully trust; X is the no-deal point "
+            "(after any US threat), the green diamond the Nash bargaining solution. A linked "
+            "table can trade one issue for another; separate tables cannot.</p>"
+        ),
+    )
 
 
 @solara.lab.task
@@ -522,100 +684,136 @@ def map_task(p: Params) -> dict:
 
 @solara.component
 def MapView(model: SeminarModel):
+    """The small trust x pressure map, computed when asked (in a thread, per visitor)."""
     p = model.params
     with solara.Column(classes=["linkage-map"], style={"width": "100%"}):
-        with solara.Row(style={"align-items": "center"}):
-            solara.Button(
-                f"Compute map ({MAP_SIDE}x{MAP_SIDE}x2 cells, {MAP_WORLDS} worlds)",
-                color="primary",
-                on_click=lambda: map_task(p),
-                disabled=map_task.pending,
-                classes=["linkage-map-button"],
-            )
+        solara.Button(
+            f"Compute map ({MAP_SIDE}x{MAP_SIDE}x2 cells, {MAP_WORLDS} worlds each)",
+            color="primary",
+            on_click=lambda: map_task(p),
+            disabled=map_task.pending,
+            classes=["linkage-map-button"],
+        )
         if map_task.pending:
             solara.ProgressLinear(True)
-            solara.Text("computing ...")
         if map_task.error:
             solara.Error(f"map failed: {map_task.exception}")
         result = map_task.value if map_task.finished else None
-        image = solara.use_memo(
-            lambda: None if result is None else png(map_figure(result, p.trust, p.pressure)),
-            [id(result), p.trust, p.pressure],
-        )
+        image = None if result is None else map_png(result, p.trust, p.pressure)
         if image is None:
-            solara.Markdown(
-                "Linked minus delinked Mexican utility over initial trust x US pressure for "
-                "the current scenario, episodes and seed. Press the button to compute it."
+            solara.Text(
+                "Linked minus delinked Mexican utility over initial trust x US pressure, for "
+                "the scenario, episodes and seed on the left. Press the button to compute it."
             )
         else:
             solara.Text(f"computed in {result['seconds']:.1f} s", classes=["linkage-map-time"])
-            solara.Image(image, width="100%")
+            solara.Image(image, width="100%", classes=["linkage-map-image"])
 
 
-def model_params(values: dict[str, solara.Reactive]) -> dict:
-    """Mesa's parameter controls, bound to this visitor's reactive variables."""
+def model_params(values: dict[str, solara.Reactive], p: Params) -> dict:
+    """Mesa's parameter controls, bound to this visitor's reactive variables (the labels
+    carry the values, which Mesa's sliders do not show)."""
     return {
-        "scenario_name": {"type": "Select", "value": values["scenario_name"],
-                          "values": scenarios(), "label": "Scenario"},
-        "framework": {"type": "Select", "value": values["framework"], "values": FRAMEWORKS,
-                      "label": "Framework"},
-        "trust": {"type": "SliderFloat", "value": values["trust"], "min": 0.0, "max": 1.0,
-                  "step": 0.05, "label": "Initial trust"},
-        "pressure": {"type": "SliderFloat", "value": values["pressure"], "min": 0.0,
-                     "max": 1.0, "step": 0.05, "label": "US pressure"},
-        "episodes": {"type": "SliderInt", "value": values["episodes"], "min": 1, "max": 60,
-                     "step": 1, "label": "Episodes"},
-        "seed": {"type": "SliderInt", "value": values["seed"], "min": 0, "max": 99,
-                 "step": 1, "label": "Seed"},
-        "worlds": {"type": "SliderInt", "value": values["worlds"], "min": 1,
-                   "max": MAX_WORLDS, "step": 1, "label": "Worlds (1: one story; more: bands)"},
+        "scenario_name": {
+            "type": "Select",
+            "value": values["scenario_name"],
+            "values": scenarios(),
+            "label": "Scenario",
+        },
+        "framework": {
+            "type": "Select",
+            "value": values["framework"],
+            "values": FRAMEWORKS,
+            "label": "Framework",
+        },
+        "trust": {
+            "type": "SliderFloat",
+            "value": values["trust"],
+            "min": 0.0,
+            "max": 1.0,
+            "step": 0.05,
+            "label": f"Initial trust {p.trust:.2f}",
+        },
+        "pressure": {
+            "type": "SliderFloat",
+            "value": values["pressure"],
+            "min": 0.0,
+            "max": 1.0,
+            "step": 0.05,
+            "label": f"US pressure {p.pressure:.2f}",
+        },
+        "episodes": {
+            "type": "SliderInt",
+            "value": values["episodes"],
+            "min": 1,
+            "max": 60,
+            "step": 1,
+            "label": f"Episodes {p.episodes}",
+        },
+        "seed": {
+            "type": "SliderInt",
+            "value": values["seed"],
+            "min": 0,
+            "max": 99,
+            "step": 1,
+            "label": f"Seed {p.seed}",
+        },
+        "worlds": {
+            "type": "SliderInt",
+            "value": values["worlds"],
+            "min": 1,
+            "max": MAX_WORLDS,
+            "step": 1,
+            "label": f"Worlds {p.worlds}",
+        },
     }
 
 
-def components() -> list:
-    """The views, in Mesa's plot grid (two per row)."""
+# The views, in Mesa's plot grid (two per row): trust | utilities, dance | teaching text,
+# positions | map.
+VIEWS = [TrustView, UtilityView, DanceView, TeachingView, PositionsView, MapView]
 
-    def view(make, name):
-        return lambda model: FigureView(make, model, model.episode, name)
 
-    return [
-        (view(trust_figure, "trust"), 0),
-        (view(utility_figure, "utility"), 0),
-        (view(dance_figure, "dance"), 0),
-        (lambda model: TeachingView(model, model.episode), 0),
-        (view(positions_figure, "positions"), 0),
-        (MapView, 0),
-    ]
+def rebuild(model: solara.Reactive, values: dict[str, solara.Reactive], error: solara.Reactive):
+    """Rebuild the model from the controls and replay it to the episode on screen."""
+    current = Params(**{k: r.value for k, r in values.items()})
+    old = model.value
+    if old.params == current:
+        return
+    try:
+        new = SeminarModel(**dataclasses.asdict(current))
+    except Exception as ex:  # e.g. a scenario file that does not compose: keep the old model
+        error.value = f"{type(ex).__name__}: {ex}"
+        return
+    error.value = None
+    model.value = new.advance(old.episode)
 
 
 @solara.component
 def Page():
-    """The app: one model per visitor, rebuilt when a control moves."""
+    """The app: a model per visitor, rebuilt as soon as a control moves."""
     values = solara.use_memo(lambda: {k: solara.reactive(v) for k, v in DEFAULTS.items()}, [])
     model = solara.use_memo(lambda: solara.reactive(SeminarModel(**DEFAULTS)), [])
-    error = solara.use_reactive(None)
+    error = solara.use_memo(lambda: solara.reactive(None), [])
+
+    def listen():
+        # rebuild in the same event as the control's change: one render, not two
+        stops = [r.subscribe(lambda _: rebuild(model, values, error)) for r in values.values()]
+        return lambda: [stop() for stop in stops]
+
+    solara.use_effect(listen, [])
     current = Params(**{k: r.value for k, r in values.items()})
-
-    def rebuild():
-        old = model.value
-        if old.params == current:
-            return
-        try:
-            new = SeminarModel(**dataclasses.asdict(current))
-        except Exception as ex:  # a scenario that does not compose; keep the old model
-            error.value = f"{type(ex).__name__}: {ex}"
-            return
-        error.value = None
-        model.value = new.advance(old.episode)
-
-    solara.use_effect(rebuild, [current])
-    params = solara.use_memo(lambda: model_params(values), [])
-    views = solara.use_memo(components, [])
+    solara.Title("linkage: US-Mexico issue linkage")
     if error.value:
         with solara.Sidebar():
             solara.Error(error.value)
-    SolaraViz(model, components=views, model_params=params, name="linkage: US-Mexico issue linkage",
-              play_interval=400)
+    SolaraViz(
+        model,
+        components=[(view, 0) for view in VIEWS],
+        model_params=model_params(values, current),
+        name="linkage: US-Mexico issue linkage",
+        play_interval=300,
+    )
 
 
 # --- the command -----------------------------------------------------------------------
@@ -631,12 +829,16 @@ def main(argv: list[str] | None = None) -> None:
     from solara.server import settings
 
     settings.main.mode = "production"
+    # plain http on a local address: solara falls back to lax cookies, as it should
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
+    settings.theme.show_banner = False
+    settings.theme.title = "linkage"
     host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
-    print(f"linkage-app: open http://{host}:{args.port}/ in a browser (Ctrl+C stops)",
-          flush=True)
+    print(f"linkage-app: open http://{host}:{args.port}/ in a browser (Ctrl+C stops)", flush=True)
     try:
-        uvicorn.run("solara.server.starlette:app", host=args.host, port=args.port,
-                    log_level="warning")
+        uvicorn.run(
+            "solara.server.starlette:app", host=args.host, port=args.port, log_level="warning"
+        )
     except KeyboardInterrupt:
         sys.exit(0)
 

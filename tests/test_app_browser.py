@@ -1,0 +1,255 @@
+"""The seminar app end to end: ``linkage-app`` on localhost, Debian's chromium driven by
+Playwright, with every request that leaves this machine refused (the page must carry its
+own front-end).
+
+Needs ``/usr/bin/chromium`` (``apt-get install chromium``; ``.ci/run`` installs it). Without
+it this test fails rather than skips. ``LINKAGE_APP_SCREENSHOT=docs/app.png`` also writes a
+small screenshot there (``make app-screenshot``).
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """``linkage-app`` on a free local port; yields its address."""
+    port = free_port()
+    exe = Path(sys.executable).parent / "linkage-app"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "sim.app"]
+    log = tmp_path_factory.mktemp("app") / "linkage-app.log"
+    url = f"http://127.0.0.1:{port}/"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [*cmd, "--host", "127.0.0.1", "--port", str(port)], stdout=out, stderr=out
+        )
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    assert r.status == 200
+                break
+            except OSError:
+                assert proc.poll() is None, f"linkage-app stopped: {log.read_text()}"
+                assert time.time() < deadline, f"linkage-app did not answer: {log.read_text()}"
+                time.sleep(0.2)
+        printed = log.read_text()
+        assert f"open {url}" in printed, f"linkage-app did not print its address: {printed}"
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def picture(page, name) -> bytes:
+    """What the view ``name`` shows now, as pixels."""
+    return page.locator(f"img.linkage-{name}-image").screenshot(animations="disabled")
+
+
+def source(page, name) -> str:
+    return page.locator(f"img.linkage-{name}-image").get_attribute("src")
+
+
+def wait_new(page, name, old_src, timeout=20.0) -> float:
+    """Seconds until view ``name`` shows a new image."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        src = source(page, name)
+        if src and src != old_src:
+            return time.perf_counter() - start
+        time.sleep(0.01)
+    raise AssertionError(f"the {name} view was not redrawn within {timeout} s")
+
+
+def slider(page, label):
+    return page.locator(".v-input", has_text=label).locator("[role=slider]")
+
+
+def choose(page, label, option):
+    page.locator(".v-select", has_text=label).click()
+    page.locator(".menuable__content__active .v-list-item", has_text=option).first.click()
+
+
+def step(page):
+    old = source(page, "trust")
+    page.get_by_role("button", name="Step").click()
+    wait_new(page, "trust", old)
+
+
+WATCH = """() => {
+  window.linkageRedraws = [];
+  window.linkageKeys = [];
+  new MutationObserver(ms => { for (const m of ms)
+      if (m.target.classList.contains('linkage-trust-image'))
+        window.linkageRedraws.push(performance.now()); })
+    .observe(document.body, {attributes: true, subtree: true, attributeFilter: ['src']});
+  document.addEventListener('keydown', () => window.linkageKeys.push(performance.now()), true);
+}"""
+
+
+def key_to_redraw(page, locator, key) -> float:
+    """Seconds from a key press on ``locator`` to the trust view's new picture, timed in the
+    page itself (the test's own polling would add its latency)."""
+    page.evaluate("() => { window.linkageRedraws = []; window.linkageKeys = []; }")
+    old = source(page, "trust")
+    locator.press(key)
+    wait_new(page, "trust", old)
+    keys, redraws = page.evaluate("[window.linkageKeys, window.linkageRedraws]")
+    return (redraws[0] - keys[0]) / 1000
+
+
+def test_app_in_chromium(server, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1500})
+    outside, failed = [], []
+
+    def route(r):
+        if r.request.url.startswith(LOCAL):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    page.goto(server)
+
+    # the page loads, from this machine alone
+    page.wait_for_selector("img.linkage-trust-image", timeout=60_000)
+    for name in ("utility", "dance", "positions"):
+        page.wait_for_selector(f"img.linkage-{name}-image")
+    assert page.get_by_text("Scenario: baseline").is_visible()
+    assert outside == [], f"requests off this machine: {outside}"
+    assert failed == [], f"requests that failed: {failed}"
+    page.evaluate(WATCH)
+
+    # step, then moving the pressure slider and stepping changes the plotted trust
+    step(page)
+    stepped = picture(page, "trust")
+    seconds = key_to_redraw(page, slider(page, "US pressure"), "End")
+    page.get_by_text("US pressure 1.00", exact=True).wait_for()
+    print(f"pressure slider, 50 worlds: trust redrawn in {seconds:.2f} s")
+    moved = picture(page, "trust")
+    assert moved != stepped
+    step(page)
+    assert picture(page, "trust") != moved
+    assert page.get_by_text("episode 2 of 20").is_visible()
+
+    # a slider redraws within a second for 200 worlds
+    key_to_redraw(page, slider(page, "Worlds"), "End")
+    page.get_by_text("Worlds 200", exact=True).wait_for()
+    times = [key_to_redraw(page, slider(page, "US pressure"), "ArrowLeft") for _ in range(3)]
+    print("pressure slider, 200 worlds:", ", ".join(f"{s:.2f} s" for s in times))
+    assert min(times) < 1.0
+
+    # switching framework changes the dance
+    dance = picture(page, "dance")
+    old = source(page, "dance")
+    choose(page, "Framework", "delinked")
+    wait_new(page, "dance", old)
+    delinked = picture(page, "dance")
+    assert delinked != dance
+    old = source(page, "dance")
+    choose(page, "Framework", "compare linked and delinked")
+    wait_new(page, "dance", old)
+    assert picture(page, "dance") not in (dance, delinked)
+    for _ in range(6):
+        step(page)
+    times = [key_to_redraw(page, slider(page, "US pressure"), "ArrowRight") for _ in range(3)]
+    print("pressure slider, 2 x 200 worlds:", ", ".join(f"{s:.2f} s" for s in times))
+
+    # play runs episodes until paused; reset goes back to episode 0 with the same controls
+    page.get_by_role("button", name="Reset").click()
+    page.get_by_text("episode 0 of 20").wait_for()
+    page.get_by_role("button", name="▶").click()
+    page.get_by_text("episode 3 of 20").wait_for(timeout=30_000)
+    page.get_by_role("button", name="❚❚").click()
+    # Mesa may finish the step under way; then the episodes stop
+    deadline, last = time.time() + 20, None
+    while (now := page.locator(".linkage-teaching").inner_text()) != last:
+        assert time.time() < deadline, "play did not stop"
+        last = now
+        time.sleep(2)
+    page.get_by_role("button", name="Reset").click()
+    page.get_by_text("episode 0 of 20").wait_for()
+    assert page.get_by_text("Worlds 200", exact=True).is_visible()
+    for _ in range(8):
+        step(page)
+
+    # the small map, on request
+    page.locator(".linkage-map-button").click()
+    page.wait_for_selector("img.linkage-map-image", timeout=60_000)
+    print(page.locator(".linkage-map-time").inner_text())
+
+    # every visitor has a model of their own
+    other = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+    other.goto(server)
+    other.wait_for_selector("img.linkage-trust-image", timeout=60_000)
+    assert other.get_by_text("episode 0 of 20").is_visible()
+    assert other.get_by_text("Worlds 50", exact=True).is_visible()
+    other.get_by_role("button", name="Step").click()
+    other.get_by_text("episode 1 of 20").wait_for()
+    other.context.close()
+    assert page.get_by_text("episode 8 of 20").is_visible()
+
+    assert outside == [] and failed == []
+    shot = tmp_path / "app.png"
+    page.screenshot(path=str(shot), animations="disabled")
+    assert shot.stat().st_size > 10_000
+    docs = os.environ.get("LINKAGE_APP_SCREENSHOT")
+    if docs:
+        small_png(shot, Path(docs))
+        print(f"wrote {docs}")
+    page.close()
+
+
+def small_png(src: Path, dst: Path, width: int = 1000) -> None:
+    """A smaller copy for the docs: ``width`` pixels wide, 256 colours (undithered octree
+    quantisation keeps the palette's colours true)."""
+    from PIL import Image
+
+    im = Image.open(src).convert("RGB")
+    im = im.resize((width, round(im.height * width / im.width)), Image.LANCZOS)
+    im = im.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    im.save(dst, optimize=True)
