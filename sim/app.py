@@ -122,6 +122,14 @@ def _composed(scenario: str, framework: str, trust: float, pressure: float, seed
         )
 
 
+@lru_cache(maxsize=64)
+def scenario_start(scenario: str) -> dict:
+    """A scenario's own starting point: the slider values it is meant to be shown with."""
+    with _hydra:
+        cfg = load([f"scenario={scenario}", "experiment=single"])
+    return {"trust": cfg.trust, "pressure": cfg.pressure, "episodes": cfg.episodes}
+
+
 def config_for(p: Params):
     """The validated engine config of ``p``. Scenario events after the last episode are
     dropped (the run ends before them) rather than refused, so every slider value works."""
@@ -663,7 +671,7 @@ def TeachingView(model: SeminarModel):
         },
         unsafe_innerHTML=(
             f"<h3>Scenario: {_html(cfg.scenario.name)}</h3>"
-            f"<p>{_html(teaching)}</p>"
+            f'<p style="white-space: pre-wrap">{html.escape(teaching)}</p>'
             f"<p><b>On screen:</b> episode {episode} of {cfg.episodes}; {_html(p.framework)}; "
             f"initial trust {p.trust:.2f}; US pressure {p.pressure:.2f}; {worlds}; "
             f"seed {cfg.seed}.</p>"
@@ -774,12 +782,23 @@ def model_params(values: dict[str, solara.Reactive], p: Params) -> dict:
 VIEWS = [TrustView, UtilityView, DanceView, TeachingView, PositionsView, MapView]
 
 
-def rebuild(model: solara.Reactive, values: dict[str, solara.Reactive], error: solara.Reactive):
-    """Rebuild the model from the controls and replay it to the episode on screen."""
+def rebuild(
+    model: solara.Reactive,
+    values: dict[str, solara.Reactive],
+    error: solara.Reactive,
+    syncing: threading.Event | None = None,
+):
+    """Rebuild the model from the controls and replay it to the episode on screen. Picking
+    a scenario moves trust, pressure and episodes to the scenario's own starting point."""
+    syncing = syncing or threading.Event()
+    if syncing.is_set():
+        return
     current = Params(**{k: r.value for k, r in values.items()})
     old = model.value
     if old.params == current:
         return
+    if current.scenario_name != old.params.scenario_name:
+        current = dataclasses.replace(current, **scenario_start(current.scenario_name))
     try:
         new = SeminarModel(**dataclasses.asdict(current))
     except Exception as ex:  # e.g. a scenario file that does not compose: keep the old model
@@ -787,6 +806,12 @@ def rebuild(model: solara.Reactive, values: dict[str, solara.Reactive], error: s
         return
     error.value = None
     model.value = new.advance(old.episode)
+    syncing.set()  # show the values the model runs with, without rebuilding once per slider
+    try:
+        for k, v in dataclasses.asdict(current).items():
+            values[k].value = v
+    finally:
+        syncing.clear()
 
 
 @solara.component
@@ -795,10 +820,13 @@ def Page():
     values = solara.use_memo(lambda: {k: solara.reactive(v) for k, v in DEFAULTS.items()}, [])
     model = solara.use_memo(lambda: solara.reactive(SeminarModel(**DEFAULTS)), [])
     error = solara.use_memo(lambda: solara.reactive(None), [])
+    syncing = solara.use_memo(threading.Event, [])
 
     def listen():
         # rebuild in the same event as the control's change: one render, not two
-        stops = [r.subscribe(lambda _: rebuild(model, values, error)) for r in values.values()]
+        stops = [
+            r.subscribe(lambda _: rebuild(model, values, error, syncing)) for r in values.values()
+        ]
         return lambda: [stop() for stop in stops]
 
     solara.use_effect(listen, [])

@@ -53,6 +53,7 @@ class EventType(Enum):
     salience = "salience"
     reliability = "reliability"
     pressure = "pressure"
+    disagreement = "disagreement"
 
 
 @dataclass
@@ -310,16 +311,14 @@ def validate(c: Config) -> None:
 
 
 def _validate_event(key: str, e: EventConfig, c: Config) -> None:
-    _at_least(f"{key}.episode", e.episode, 1)
-    if e.episode > c.episodes:
-        raise ConfigError(f"{key}.episode", e.episode, f"an episode in 1..{c.episodes}")
+    _at_least(f"{key}.episode", e.episode, 1)  # later than ``episodes``: never reached
     t = e.type
     if (
         t in (EventType.trust_shock, EventType.salience, EventType.reliability)
         and e.country is None
     ):
         raise ConfigError(f"{key}.country", None, f"US or MX for a {t.value} event")
-    if t is EventType.salience and e.issue not in c.issues:
+    if t in (EventType.salience, EventType.disagreement) and e.issue not in c.issues:
         raise ConfigError(f"{key}.issue", e.issue, f"an issue on the agenda {c.issues}")
     if t is not EventType.unilateral_action:
         _unit(f"{key}.value", e.value)

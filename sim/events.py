@@ -11,6 +11,11 @@ Types (``events[i].type``), each with ``episode`` (1-based) and:
 - ``reliability``: ``country`` keeps costly commitments with probability ``value`` from
   now on (a new administration, a reform of the implementing agencies).
 - ``pressure``: US coercive pressure becomes ``value`` from now on.
+- ``disagreement``: ``country``'s no-deal value on ``issue`` becomes ``value`` (a law that
+  changes what happens without agreement, such as Mexico's December 2020 curbs on foreign
+  agents). Gains are measured over the no-deal utility of the episode.
+
+Events dated after the last episode are never reached; the runner says so once.
 """
 
 from __future__ import annotations
@@ -51,4 +56,7 @@ def apply(model, episode: int) -> bool:
                 country.reliability[:] = e.value
             case EventType.pressure:
                 model.pressure[:] = e.value
+            case EventType.disagreement:
+                country.disagreement = country.disagreement.copy()
+                country.disagreement[model.issues.index(e.issue)] = e.value
     return forced

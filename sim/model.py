@@ -38,6 +38,10 @@ def disabled_parts(cfg: Config) -> list[str]:
         out.append(f"unilateral action (no {cfg.unilateral.issue!r} issue)")
     if cfg.backlash.issue not in cfg.issues:
         out.append(f"backlash and unilateral harm (no {cfg.backlash.issue!r} issue)")
+    late = [e for e in cfg.events if e.episode > cfg.episodes]
+    if late:
+        dated = ", ".join(f"{e.type.value} at episode {e.episode}" for e in late)
+        out.append(f"events after the last episode ({cfg.episodes}): {dated}")
     return out
 
 
@@ -230,6 +234,7 @@ class LinkageModel(mesa.Model):
                     "d_mx": tab.d_mx[b],
                     "reservation": (float(tab.r_us[b]), float(tab.r_mx[b])),
                     "trust": (float(tab.trust_us[b]), float(tab.trust_mx[b])),
+                    "first_mover": self.cfg.first_mover.value,
                     "offers": o.offers[b],
                     "round": int(o.round[b]),
                     "agreed": bool(o.agreed[b]),

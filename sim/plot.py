@@ -8,16 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.colors import TwoSlopeNorm
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.colors import TwoSlopeNorm  # noqa: E402
-
-from sim.bargaining import Tables, frontier  # noqa: E402
-from sim.issues import nash_point, pareto_frontier  # noqa: E402
+from sim.bargaining import Tables, frontier
+from sim.issues import nash_point, pareto_frontier
 
 US, MX, GREY = "#0072B2", "#D55E00", "#7f7f7f"
 FRAMEWORK_STYLE = {"linked": "-", "delinked": "--", "sequenced": ":", "custom": "-."}
@@ -30,16 +27,20 @@ MAP_METRICS = {
     "final_trust_mx": "final Mexican trust in the US",
     "final_trust_us": "final US trust in Mexico",
 }
-plt.rcParams.update({"figure.dpi": 110, "savefig.bbox": "tight", "font.size": 9})
 
 
-def save(fig, path: Path, formats=("png", "svg")) -> list[Path]:
+def figure(figsize, *grid, **kw) -> tuple[Figure, object]:
+    """A figure and its axes, outside pyplot: no global state, any backend (or none)."""
+    fig = Figure(figsize=figsize, dpi=110, layout=kw.pop("layout", None))
+    return fig, fig.subplots(*grid, **kw)
+
+
+def save(fig: Figure, path: Path, formats=("png", "svg")) -> list[Path]:
     out = []
     for fmt in formats:
         p = path.with_name(f"{path.name}.{fmt}")
-        fig.savefig(p)
+        fig.savefig(p, bbox_inches="tight")
         out.append(p)
-    plt.close(fig)
     return out
 
 
@@ -73,32 +74,34 @@ def difference_map(ax, cells: pd.DataFrame, metric: str, title: str | None = Non
     return mesh
 
 
-def maps(cells: pd.DataFrame, out: Path, formats=("png", "svg")) -> dict[str, str]:
-    """One map per metric plus the headline panel; returns {file stem: caption}."""
+def maps(cells: pd.DataFrame, out: Path, formats=("png", "svg"), prefix="") -> dict[str, str]:
+    """One map per metric plus the headline panel, for one scenario; {file stem: caption}."""
     captions = {}
     if not {"linked", "delinked"} <= set(cells.framework):
         return captions
     scenario = cells.scenario.iloc[0]
     for metric, label in MAP_METRICS.items():
-        fig, ax = plt.subplots(figsize=(5.2, 4.2))
+        fig, ax = figure((5.2, 4.2))
         difference_map(ax, cells, metric)
         fig.suptitle(f"{scenario}: where linkage pays, by {label}", fontsize=10)
-        save(fig, out / f"map_{metric}", formats)
-        captions[f"map_{metric}"] = (
+        save(fig, out / f"{prefix}map_{metric}", formats)
+        captions[f"{prefix}map_{metric}"] = (
             f"Linked minus delinked {label}, mean over worlds and episodes, for each initial "
             "trust (x) and US pressure (y). Purple: linkage does better; orange: delinking "
             "does better; the black line is where they tie."
         )
-    captions["map_mx_utility"] += (
+    captions[f"{prefix}map_mx_utility"] += (
         " The headline figure: in the orange region Mexico is better off keeping the issues "
         "apart; the zero line is where delinking starts to pay Mexico."
     )
-    fig, axes = plt.subplots(2, 3, figsize=(15, 8.5), layout="constrained")
+    fig, axes = figure((15, 8.5), 2, 3, layout="constrained")
     for ax, metric in zip(axes.flat, list(MAP_METRICS)[:6], strict=True):
         difference_map(ax, cells, metric, MAP_METRICS[metric], short=True)
     fig.suptitle(f"{scenario}: linked − delinked over trust × pressure", fontsize=12)
-    save(fig, out / "maps", formats)
-    captions["maps"] = "The six difference maps side by side (each with its own colour scale)."
+    save(fig, out / f"{prefix}maps", formats)
+    captions[f"{prefix}maps"] = (
+        "The six difference maps side by side (each with its own colour scale)."
+    )
     return captions
 
 
@@ -122,9 +125,7 @@ def trajectories(traj: pd.DataFrame, trust: float, pressure: float):
     """Trust, utilities and agreement over episodes, one column per framework, 95% bands."""
     here = traj[np.isclose(traj.trust, trust) & np.isclose(traj.pressure, pressure)]
     frameworks = list(dict.fromkeys(here.framework))
-    fig, axes = plt.subplots(
-        3, len(frameworks), figsize=(4.2 * len(frameworks), 8), sharey="row", squeeze=False
-    )
+    fig, axes = figure((4.2 * len(frameworks), 8), 3, len(frameworks), sharey="row", squeeze=False)
     rows = [
         (
             "trust",
@@ -186,8 +187,8 @@ def dance(ax, table: dict, title: str | None = None):
     rounds = np.arange(len(offers))
     last = min(table["round"], len(offers) - 1)
     shown = rounds <= last
-    by_us = shown & (rounds % 2 == 0)
-    by_mx = shown & (rounds % 2 == 1)
+    by_us = shown & ((rounds % 2 == 0) == (table.get("first_mover", "US") == "US"))
+    by_mx = shown & ~by_us
     ax.plot(offers[by_us, 0], offers[by_us, 1], "o-", ms=3.5, color=US, lw=0.8, label="US offers")
     ax.plot(
         offers[by_mx, 0], offers[by_mx, 1], "s-", ms=3.5, color=MX, lw=0.8, label="Mexican offers"

@@ -34,19 +34,28 @@ def figures(
     chosen=DEFAULT_CELLS,
     episode: int | None = None,
 ) -> Path:
-    """Draw every figure the tables support into ``out_dir/figures``, with captions."""
+    """Draw every figure the tables support into ``out_dir/figures``, with captions.
+
+    A sweep over several scenarios gets each scenario's figures, named after it.
+    """
     fig_dir = out_dir / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
-    captions = plot.maps(cells, fig_dir, formats)
-    for t, p in plot.nearest_cells(cells, chosen):
-        stem = f"trajectories_trust{t:g}_pressure{p:g}"
-        plot.save(plot.trajectories(traj, t, p), fig_dir / stem, formats)
-        captions[stem] = (
-            f"Trust, utilities and agreement over episodes at initial trust {t:g} and pressure "
-            f"{p:g}, one column per framework; lines are means over worlds, bands 95% intervals."
-        )
+    captions = {}
+    scenarios = list(dict.fromkeys(cells.scenario))
+    for scenario in scenarios:
+        prefix = f"{scenario}_" if len(scenarios) > 1 else ""
+        part, part_traj = cells[cells.scenario == scenario], traj[traj.scenario == scenario]
+        captions |= plot.maps(part, fig_dir, formats, prefix)
+        for t, p in plot.nearest_cells(part, chosen):
+            stem = f"{prefix}trajectories_trust{t:g}_pressure{p:g}"
+            plot.save(plot.trajectories(part_traj, t, p), fig_dir / stem, formats)
+            captions[stem] = (
+                f"{scenario}: trust, utilities and agreement over episodes at initial trust "
+                f"{t:g} and pressure {p:g}, one column per framework; lines are means over "
+                "worlds, bands 95% intervals."
+            )
     for i, table in enumerate(dance_tables):
-        fig, ax = plot.plt.subplots(figsize=(8, 5.2))
+        fig, ax = plot.figure((8, 5.2))
         plot.dance(ax, table, f"negotiation dance, episode {episode}: {', '.join(table['issues'])}")
         stem = f"dance_episode{episode}_table{i}"
         plot.save(fig, fig_dir / stem, formats)

@@ -276,3 +276,18 @@ def test_page_displays_in_a_notebook(tmp_path, monkeypatch):
         km.shutdown_kernel(now=True)
     assert errors == []
     assert "application/vnd.jupyter.widget-view+json" in shown
+
+
+def test_picking_a_scenario_moves_the_sliders_to_its_own_start():
+    from sim.app import DEFAULTS, SeminarModel, rebuild, scenario_start
+
+    model = solara.reactive(SeminarModel(**DEFAULTS))
+    values = {k: solara.reactive(v) for k, v in DEFAULTS.items()}
+    error = solara.reactive(None)
+    values["scenario_name"].value = "merida_2007"
+    rebuild(model, values, error)
+    start = scenario_start("merida_2007")
+    assert (start["trust"], start["pressure"]) != (DEFAULTS["trust"], DEFAULTS["pressure"])
+    assert values["trust"].value == start["trust"] and values["pressure"].value == start["pressure"]
+    assert model.value.cfg.trust == start["trust"]
+    assert model.value.params == app.Params(**{k: r.value for k, r in values.items()})

@@ -14,13 +14,18 @@ def random_tables(rng, B, m):
     r_us = (w_us * d_us).sum(1) - rng.uniform(0, 0.3, B) * rng.integers(0, 2, B)
     r_mx = (w_mx * d_mx).sum(1) - rng.uniform(0, 0.6, B) * rng.integers(0, 2, B)
     e = rng.choice([0.2, 1.0, 2.0], (2, B))
-    return Tables(w_us, w_mx, d_us, d_mx, rng.uniform(0, 1, B), rng.uniform(0, 1, B),
-                  e[0], e[1], r_us, r_mx)
+    return Tables(
+        w_us, w_mx, d_us, d_mx, rng.uniform(0, 1, B), rng.uniform(0, 1, B), e[0], e[1], r_us, r_mx
+    )
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), m=st.integers(1, 5), rounds=st.integers(1, 120),
-       first=st.sampled_from(["US", "MX"]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    m=st.integers(1, 5),
+    rounds=st.integers(1, 120),
+    first=st.sampled_from(["US", "MX"]),
+)
 def test_bisection_finds_the_first_acceptance_of_a_full_scan(seed, m, rounds, first):
     tab = random_tables(np.random.default_rng(seed), 64, m)
     out = negotiate(tab, rounds, first, record=True)

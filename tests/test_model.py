@@ -202,3 +202,36 @@ def test_unilateral_action_follows_the_configured_issue():
 def test_a_threat_of_nothing_is_no_threat():
     m = one_episode("linked", 0.5, 1.0, "threat.size=0")
     assert m["threats"].sum() == 0
+
+
+def test_a_disagreement_event_moves_the_no_deal_value():
+    cfg = load(
+        [
+            "experiment=single",
+            "replications=5",
+            "episodes=2",
+            "+events=[{episode: 2, type: disagreement, country: MX, issue: security, value: 0.7}]",
+        ]
+    )
+    m = LinkageModel(cfg)
+    m.step()
+    assert m.mx.disagreement[1] == 0.4
+    m.step()
+    assert m.mx.disagreement[1] == 0.7 and cfg.countries.MX.disagreement["security"] == 0.4
+
+
+def test_events_after_the_last_episode_are_reported_not_refused(caplog, tmp_path):
+    from sim import runner
+
+    cfg = load(
+        [
+            "scenario=cienfuegos_2020",
+            "experiment=single",
+            "episodes=5",
+            "replications=3",
+            "store=null",
+        ]
+    )
+    with caplog.at_level(logging.INFO):
+        runner.run(cfg, tmp_path)
+    assert any("unilateral_action at episode 10" in r.message for r in caplog.records)
