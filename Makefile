@@ -23,6 +23,7 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_kernel.py
 	$(PY) benchmarks/bench_map.py
+	$(PY) benchmarks/bench_app.py
 
 # The README's figures: the headline map (default job) and a negotiation dance.
 figures: $(VENV)/.installed

@@ -13,22 +13,23 @@ import pytest
 import solara
 import solara.widgets
 
-from sim import app, plot
+from sim import app, app_figures, plot, seminar
 from sim.config import ConfigError
+from sim.model import LinkageModel
 
 logging.getLogger("MESA").setLevel(logging.WARNING)
 
 
 # --- the model behind the page -----------------------------------------------------------
 def test_scenarios_are_the_packaged_yaml_files():
-    names = app.scenarios()
+    names = seminar.scenarios()
     assert "baseline" in names
     assert all(not n.endswith(".yaml") for n in names)
 
 
 def test_seminar_model_is_linkage_model_with_keywords():
-    m = app.SeminarModel(framework="delinked", trust=0.3, pressure=0.8, episodes=3, worlds=7)
-    assert isinstance(m, app.LinkageModel)
+    m = seminar.SeminarModel(framework="delinked", trust=0.3, pressure=0.8, episodes=3, worlds=7)
+    assert isinstance(m, LinkageModel)
     assert m.worlds == 7 and m.cfg.replications == 7
     assert (m.cfg.trust, m.cfg.pressure, m.cfg.framework.name.value) == (0.3, 0.8, "delinked")
     for _ in range(3):
@@ -37,56 +38,58 @@ def test_seminar_model_is_linkage_model_with_keywords():
     assert m.episode == 3 and not m.running
     assert len(m.datacollector.model_vars["trust_us"]) == 3
     # trust is shown from episode 0
-    assert app.series(m, "trust_us").shape == (4, 7)
-    assert np.allclose(app.series(m, "trust_us")[0], 0.3)
+    assert app_figures.series(m, "trust_us").shape == (4, 7)
+    assert np.allclose(app_figures.series(m, "trust_us")[0], 0.3)
 
 
 def test_mesa_hands_reactive_values_through():
-    m = app.SeminarModel(pressure=solara.reactive(0.9), worlds=solara.reactive(2))
+    m = seminar.SeminarModel(pressure=solara.reactive(0.9), worlds=solara.reactive(2))
     assert m.params.pressure == 0.9 and m.worlds == 2
 
 
 def test_compare_runs_both_frameworks_in_one_model():
-    m = app.SeminarModel(framework=app.COMPARE, worlds=5, episodes=4).advance(2)
+    m = seminar.SeminarModel(framework=seminar.COMPARE, worlds=5, episodes=4).advance(2)
     assert m.worlds == 10
     assert [c.framework for c in m.cells] == ["linked", "delinked"]
-    assert [t for t, _, _ in app.blocks(m)] == ["linked", "delinked"]
+    assert [t for t, _, _ in app_figures.blocks(m)] == ["linked", "delinked"]
     linked, delinked = m.dances[-1]["tables"], m.delinked_dances[-1]["tables"]
     assert len(linked) == 1 and len(linked[0]["issues"]) == len(m.issues)
     assert len(delinked) == len(m.issues) and all(len(t["issues"]) == 1 for t in delinked)
     # the recorded delinked world is the delinked cell's first world: the same dance as a
     # delinked model alone (every cell has its own random stream)
-    alone = app.SeminarModel(framework="delinked", worlds=5, episodes=4).advance(2)
+    alone = seminar.SeminarModel(framework="delinked", worlds=5, episodes=4).advance(2)
     for a, b in zip(alone.dances[-1]["tables"], delinked, strict=True):
         assert a["issues"] == b["issues"]
         np.testing.assert_array_equal(a["offers"], b["offers"])
     np.testing.assert_array_equal(
-        app.series(alone, "mx_utility"), app.series(m, "mx_utility")[:, 5:]
+        app_figures.series(alone, "mx_utility"), app_figures.series(m, "mx_utility")[:, 5:]
     )
 
 
 def test_events_after_the_last_episode_are_dropped():
-    cfg = app.config_for(app.Params(episodes=1))
+    cfg = seminar.config_for(seminar.Params(episodes=1))
     assert all(e.episode <= 1 for e in cfg.events)
 
 
-@pytest.mark.parametrize("framework", ["linked", "sequenced", app.COMPARE])
+@pytest.mark.parametrize("framework", ["linked", "sequenced", seminar.COMPARE])
 @pytest.mark.parametrize("worlds", [1, 20])
 def test_figures_draw_at_every_stage(framework, worlds):
-    m = app.SeminarModel(framework=framework, worlds=worlds, episodes=3)
+    m = seminar.SeminarModel(framework=framework, worlds=worlds, episodes=3)
     for _ in range(2):
-        for name in app.FIGURES:
-            data = app.figure_png(name, m)
+        for name in app_figures.FIGURES:
+            data = app_figures.figure_png(name, m)
             assert data[:8] == b"\x89PNG\r\n\x1a\n"
         m.step()
 
 
-@pytest.mark.parametrize("scenario", app.scenarios())
+@pytest.mark.parametrize("scenario", seminar.scenarios())
 def test_every_scenario_draws(scenario):
-    m = app.SeminarModel(scenario_name=scenario, framework=app.COMPARE, worlds=3, episodes=2)
+    m = seminar.SeminarModel(
+        scenario_name=scenario, framework=seminar.COMPARE, worlds=3, episodes=2
+    )
     m.advance(2)
-    for name in app.FIGURES:
-        assert app.figure_png(name, m)[:4] == b"\x89PNG"
+    for name in app_figures.FIGURES:
+        assert app_figures.figure_png(name, m)[:4] == b"\x89PNG"
 
 
 def test_latest_agreements_takes_the_newest():
@@ -95,19 +98,16 @@ def test_latest_agreements_takes_the_newest():
         {"episode": 2, "tables": [{"issues": ["a"], "agreed": True, "x": [0.9]}]},
         {"episode": 3, "tables": [{"issues": ["b"], "agreed": False, "x": [np.nan]}]},
     ]
-    assert app.latest_agreements(dances, ["a", "b"]) == {"a": (2, 0.9), "b": (1, 0.2)}
+    assert app_figures.latest_agreements(dances, ["a", "b"]) == {"a": (2, 0.9), "b": (1, 0.2)}
 
 
-def test_small_map_is_fast_and_centred():
-    p = app.Params(episodes=20, seed=0)
-    t = time.perf_counter()
-    result = app.compute_map(p)
-    seconds = time.perf_counter() - t
-    print(f"map {app.MAP_SIDE}x{app.MAP_SIDE}x2 cells x {app.MAP_WORLDS} worlds: {seconds:.2f} s")
-    assert seconds < 5.0
+def test_small_map_is_centred():
+    """(Its speed is measured in benchmarks/bench_app.py, not here.)"""
+    p = seminar.Params(episodes=20, seed=0)
+    result = app_figures.compute_map(p)
     trust, pressure, diff = plot.difference_grid(result["cells"], "mx_utility")
-    assert diff.shape == (app.MAP_SIDE, app.MAP_SIDE) and np.isfinite(diff).all()
-    fig = app.map_figure(result, 0.5, 0.5)
+    assert diff.shape == (seminar.MAP_SIDE, seminar.MAP_SIDE) and np.isfinite(diff).all()
+    fig = app_figures.map_figure(result, 0.5, 0.5)
     ax = fig.axes[0]
     norm = ax.collections[0].norm
     assert norm.vcenter == 0 and norm.vmin == -norm.vmax  # diverging, centred on zero
@@ -165,8 +165,8 @@ def test_page_shows_every_view_and_control(page):
         assert image(page, name)[:4] == b"\x89PNG"
     for label in ("Initial trust", "US pressure", "Episodes", "Seed", "Worlds"):
         slider(page, label)
-    assert select(page, "Scenario").items == app.scenarios()
-    assert select(page, "Framework").items == app.FRAMEWORKS
+    assert select(page, "Scenario").items == seminar.scenarios()
+    assert select(page, "Framework").items == seminar.FRAMEWORKS
     for label in ("Reset", "Step"):
         button(page, label)
     text = teaching(page)
@@ -200,26 +200,21 @@ def test_framework_changes_the_dance(page):
     select(page, "Framework").v_model = "delinked"
     delinked = image(page, "dance")
     assert delinked != linked and "delinked" in teaching(page)
-    select(page, "Framework").v_model = app.COMPARE
+    select(page, "Framework").v_model = seminar.COMPARE
     assert image(page, "dance") not in (linked, delinked)
     assert "per framework" in teaching(page)
 
 
-def test_slider_redraws_within_a_second_for_200_worlds(page):
-    slider(page, "Worlds").v_model = app.MAX_WORLDS
-    select(page, "Framework").v_model = app.COMPARE  # 2 x 200 worlds
+def test_slider_redraws_for_200_worlds_side_by_side(page):
+    """(How fast is measured in benchmarks/bench_app.py, not here.)"""
+    slider(page, "Worlds").v_model = seminar.MAX_WORLDS
+    select(page, "Framework").v_model = seminar.COMPARE  # 2 x 200 worlds
     for _ in range(5):
         button(page, "Step").click()
-    times = []
-    for value in (0.55, 0.6, 0.65):
+    for value in (0.55, 0.6):
         before = image(page, "trust")
-        t = time.perf_counter()
         slider(page, "US pressure").v_model = value
-        times.append(time.perf_counter() - t)
         assert image(page, "trust") != before
-    print("slider redraw, 2 x 200 worlds, 5 episodes:", ", ".join(f"{s:.2f} s" for s in times))
-    # The target is 1 s on the 2-core reference machine; allow for a busy test runner.
-    assert min(times) < 2.0
 
 
 def test_map_button_computes_the_map(page):
@@ -237,7 +232,7 @@ def test_a_bad_scenario_keeps_the_old_model(page, monkeypatch):
     def broken(*args, **kwargs):
         raise ConfigError("scenario", "nope", "a scenario that composes")
 
-    monkeypatch.setattr(app, "config_for", broken)
+    monkeypatch.setattr(seminar, "config_for", broken)
     slider(page, "Seed").v_model = 3
     assert page.find(v.Alert).widget  # the error, in the sidebar
     assert "seed 0" in teaching(page)
@@ -279,7 +274,8 @@ def test_page_displays_in_a_notebook(tmp_path, monkeypatch):
 
 
 def test_picking_a_scenario_moves_the_sliders_to_its_own_start():
-    from sim.app import DEFAULTS, SeminarModel, rebuild, scenario_start
+    from sim.app import rebuild
+    from sim.seminar import DEFAULTS, SeminarModel, scenario_start
 
     model = solara.reactive(SeminarModel(**DEFAULTS))
     values = {k: solara.reactive(v) for k, v in DEFAULTS.items()}
@@ -290,4 +286,4 @@ def test_picking_a_scenario_moves_the_sliders_to_its_own_start():
     assert (start["trust"], start["pressure"]) != (DEFAULTS["trust"], DEFAULTS["pressure"])
     assert values["trust"].value == start["trust"] and values["pressure"].value == start["pressure"]
     assert model.value.cfg.trust == start["trust"]
-    assert model.value.params == app.Params(**{k: r.value for k, r in values.items()})
+    assert model.value.params == seminar.Params(**{k: r.value for k, r in values.items()})

@@ -1,0 +1,190 @@
+"""The seminar app's model side: the sidebar's parameters and the model they build.
+
+:class:`SeminarModel` is ``LinkageModel`` itself (W worlds of one cell, or a linked and a
+delinked cell side by side in one batch) with the keyword constructor Mesa's Reset needs,
+a stop at ``episodes``, and the dance of the first delinked world in compare mode. Nothing
+here depends on the browser; ``sim.app`` puts it on the page and ``sim.app_figures`` draws it.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import threading
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+from sim.cells import Cell
+from sim.config import load, validate
+from sim.model import LinkageModel
+
+COMPARE = "compare linked and delinked"
+FRAMEWORKS = ["linked", "delinked", "sequenced", COMPARE]
+DEFAULTS = {
+    "scenario_name": "baseline",
+    "framework": "linked",
+    "trust": 0.5,
+    "pressure": 0.5,
+    "episodes": 20,
+    "seed": 0,
+    "worlds": 50,
+}
+MAX_WORLDS = 200
+MAP_SIDE = 11  # the map's grid: MAP_SIDE x MAP_SIDE cells per framework ...
+MAP_WORLDS = 20  # ... with this many worlds each
+
+
+def scenarios() -> list[str]:
+    """The scenario names: the YAML files of the package ``sim.conf.scenario``."""
+    files = resources.files("sim.conf.scenario").iterdir()
+    return sorted(f.name[:-5] for f in files if f.name.endswith(".yaml"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Params:
+    """What the sidebar controls: one value per control."""
+
+    scenario_name: str = DEFAULTS["scenario_name"]
+    framework: str = DEFAULTS["framework"]
+    trust: float = DEFAULTS["trust"]
+    pressure: float = DEFAULTS["pressure"]
+    episodes: int = DEFAULTS["episodes"]
+    seed: int = DEFAULTS["seed"]
+    worlds: int = DEFAULTS["worlds"]
+
+    @property
+    def compare(self) -> bool:
+        return self.framework == COMPARE
+
+
+_hydra = threading.Lock()  # Hydra's global state: one composition at a time
+
+
+@lru_cache(maxsize=64)
+def _composed(scenario: str, framework: str, trust: float, pressure: float, seed: int, worlds: int):
+    with _hydra:
+        return load(
+            [
+                f"scenario={scenario}",
+                "experiment=single",
+                f"framework={framework}",
+                f"trust={trust}",
+                f"pressure={pressure}",
+                f"seed={seed}",
+                f"replications={worlds}",
+            ]
+        )
+
+
+@lru_cache(maxsize=64)
+def scenario_start(scenario: str) -> dict:
+    """A scenario's own starting point: the slider values it is meant to be shown with."""
+    with _hydra:
+        cfg = load([f"scenario={scenario}", "experiment=single"])
+    return {"trust": cfg.trust, "pressure": cfg.pressure, "episodes": cfg.episodes}
+
+
+def config_for(p: Params):
+    """The validated engine config of ``p``. Scenario events after the last episode are
+    dropped (the run ends before them) rather than refused, so every slider value works."""
+    fw = "linked" if p.compare else p.framework
+    cfg = copy.deepcopy(
+        _composed(
+            p.scenario_name, fw, float(p.trust), float(p.pressure), int(p.seed), int(p.worlds)
+        )
+    )
+    cfg.episodes = int(p.episodes)
+    cfg.events = [e for e in cfg.events if e.episode <= cfg.episodes]
+    validate(cfg)
+    return cfg
+
+
+def _plain(value):
+    """A control's value (Mesa hands the model the control's reactive variable until it moves)."""
+    return getattr(value, "value", value)
+
+
+class SeminarModel(LinkageModel):
+    """``LinkageModel`` with the sidebar's parameters as keywords (for Mesa's Reset).
+
+    ``framework=COMPARE`` runs a linked and a delinked cell in one batch (first block
+    linked) and also records the dance of the first delinked world in ``delinked_dances``.
+    The model stops (``running`` False) after ``episodes`` episodes.
+    """
+
+    def __init__(
+        self,
+        scenario_name: str = DEFAULTS["scenario_name"],
+        framework: str = DEFAULTS["framework"],
+        trust: float = DEFAULTS["trust"],
+        pressure: float = DEFAULTS["pressure"],
+        episodes: int = DEFAULTS["episodes"],
+        seed: int = DEFAULTS["seed"],
+        worlds: int = DEFAULTS["worlds"],
+    ):
+        p = Params(
+            str(_plain(scenario_name)),
+            str(_plain(framework)),
+            float(_plain(trust)),
+            float(_plain(pressure)),
+            int(_plain(episodes)),
+            int(_plain(seed)),
+            int(_plain(worlds)),
+        )
+        cfg = config_for(p)
+        cells = None
+        if p.compare:
+            cells = [
+                Cell(cfg.scenario.name, fw, cfg.trust, cfg.pressure)
+                for fw in ("linked", "delinked")
+            ]
+        super().__init__(cfg, cells, record=True)
+        self.lock = threading.RLock()
+        self.params = p
+        self.delinked_dances: list | None = [] if p.compare else None
+        self.initial = {"trust_us": self.us.trust.copy(), "trust_mx": self.mx.trust.copy()}
+        self.running = self.episode < cfg.episodes
+
+    def step(self):
+        with self.lock:  # Mesa's Play steps in a thread while the page may be drawing
+            super().step()
+            self.running = self.episode < self.cfg.episodes
+
+    def advance(self, episodes: int) -> SeminarModel:
+        for _ in range(min(episodes, self.cfg.episodes) - self.episode):
+            self.step()
+        return self
+
+    def _record(self, wi, k, tab, o):
+        # LinkageModel records world 0; in compare mode record the first delinked world too,
+        # by shifting the world index and swapping in the second list.
+        super()._record(wi, k, tab, o)
+        if self.delinked_dances is not None:
+            own, self.dances = self.dances, self.delinked_dances
+            try:
+                super()._record(wi - self.cfg.replications, k, tab, o)
+            finally:
+                self.delinked_dances, self.dances = self.dances, own
+
+
+def blocks(model: SeminarModel) -> list[tuple[str, slice, list]]:
+    """(title, worlds, dances of the block's first world) per cell shown side by side."""
+    reps = model.cfg.replications
+    if model.params.compare:
+        return [
+            ("linked", slice(0, reps), model.dances),
+            ("delinked", slice(reps, 2 * reps), model.delinked_dances),
+        ]
+    return [(model.params.framework, slice(0, reps), model.dances)]
+
+
+def series(model: SeminarModel, name: str) -> np.ndarray:
+    """(episodes so far, W) values of metric ``name``; trust starts at episode 0."""
+    rows = list(model.datacollector.model_vars.get(name, []))
+    if name in model.initial:
+        rows = [model.initial[name]] + rows
+    if not rows:
+        return np.empty((0, model.worlds))
+    return np.stack(rows)
