@@ -5,16 +5,14 @@
 
 In a notebook, ``from sim.app import Page; Page()`` shows the same page in the cell.
 
-The page is one Mesa ``SolaraViz`` over a :class:`SeminarModel`: ``LinkageModel`` itself
-(W worlds of one cell, or a linked and a delinked cell side by side), given the keyword
-constructor that Mesa's Reset needs, a stop at ``episodes`` and the dance of the first
-delinked world in compare mode. Every visitor gets a model of their own (``Page`` makes it
-with ``solara.use_memo``). Moving a control rebuilds the model with the new parameters and
-replays it to the episode on screen, so a slider redraws at once; Step, Play and Reset are
-Mesa's. The views are matplotlib figures in Mesa's plot grid: trust, utilities and
-agreement, the positions of the latest agreement, the negotiation dance of the latest
-episode beside the scenario's teaching text, and a small trust x pressure map computed on
-request.
+The page is one Mesa ``SolaraViz`` over a :class:`~sim.seminar.SeminarModel` (that is,
+``LinkageModel`` itself), with the pictures of ``sim.app_figures``. Every visitor gets a
+model of their own (``Page`` makes it with ``solara.use_memo``). Moving a control rebuilds
+the model with the new parameters and replays it to the episode on screen, so a slider
+redraws at once; Step, Play and Reset are Mesa's. The views are matplotlib figures in Mesa's
+plot grid: trust, utilities and agreement, the positions of the latest agreement, the
+negotiation dance of the latest episode beside the scenario's teaching text, and a small
+trust x pressure map computed on request.
 
 The page needs no network: its front-end comes from the ``solara-assets`` package, which
 ``pip install -e '.[app]'`` installs (see ``pyproject.toml`` for the pins and why).
