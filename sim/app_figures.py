@@ -73,7 +73,7 @@ def trust_figure(model: SeminarModel) -> Figure:
     bl = blocks(model)
     fig = _figure("Trust")
     axes = fig.subplots(1, len(bl), sharey=True, squeeze=False)[0]
-    fig.subplots_adjust(left=0.13, right=0.97, bottom=0.26, top=0.86, wspace=0.14)
+    fig.subplots_adjust(left=0.16, right=0.97, bottom=0.26, top=0.86, wspace=0.14)
     us, mx = series(model, "trust_us"), series(model, "trust_mx")
     x = np.arange(us.shape[0])
     for ax, (title, w, _) in zip(axes, bl, strict=True):
@@ -167,7 +167,8 @@ def positions_figure(model: SeminarModel) -> Figure:
     issues = model.issues
     fig = _figure("Issue positions of the latest agreement")
     axes = fig.subplots(1, len(bl), sharey=True, squeeze=False)[0]
-    fig.subplots_adjust(left=0.17, right=0.97, bottom=0.3, top=0.86, wspace=0.08)
+    longest = max(len(k) for k in model.issues)  # room for the issue names on the left
+    fig.subplots_adjust(left=0.06 + 0.013 * longest, right=0.97, bottom=0.3, top=0.86, wspace=0.08)
     d_us, d_mx = model.us.disagreement, model.mx.disagreement
     y = np.arange(len(issues))[::-1]
     for ax, (title, _, dances) in zip(axes, bl, strict=True):
