@@ -319,10 +319,8 @@ def compute_map(p: Params, side: int = MAP_SIDE, worlds: int = MAP_WORLDS) -> di
     grid = [round(i / (side - 1), 6) for i in range(side)]
     name = cfg.scenario.name
     cells = [Cell(name, fw, t, q) for fw in ("linked", "delinked") for t in grid for q in grid]
-    out = run_cells(cfg, cells)
-    rows = out["cells"] if isinstance(out, dict) else out[0]
     return {
-        "cells": pd.DataFrame(rows),
+        "cells": pd.DataFrame(run_cells(cfg, cells)["cells"]),
         "side": side,
         "params": p,
         "worlds": worlds,

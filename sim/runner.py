@@ -205,7 +205,7 @@ def assemble(cells: list[Cell], store: Store, out_dir: Path, worlds: bool) -> di
     finally:
         for h in handles.values():
             h.close()
-    for n in names:  # trajectories first, cells.csv last: its presence means "complete"
+    for n in sorted(names, key=lambda n: n == "cells"):  # cells.csv last: it means "complete"
         os.replace(tmp[n], files[n])
     return files
 
