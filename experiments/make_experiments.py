@@ -277,38 +277,28 @@ EVENTS = {  # the dated events each trajectory panel marks (episode, label)
 def positions(scenario: str, framework: str, *overrides: str, replications: int = 200):
     """Implemented positions per issue and Mexico's bargaining weights, by episode.
 
-    The engine writes no per-issue columns, so this replays one cell in process and reads
-    each episode's implemented values (the US's value of an issue is its position) and
-    Mexico's negotiating salience after backlash. Uses the model's ``_implement`` hook.
+    The output files have no per-issue columns, so this replays one cell in process and
+    reads, after each episode, the model's ``outcome`` (the US's value of an issue is its
+    implemented position) and Mexico's negotiating salience after backlash.
     """
     from sim import runner
     from sim.config import load
     from sim.model import LinkageModel
 
-    class Recorder(LinkageModel):
-        def __init__(self, *a, **k):
-            super().__init__(*a, **k)
-            self.x, self.salience_mx = [], []
-
-        def _implement(self, r, u_us, u_mx):
-            out = super()._implement(r, u_us, u_mx)
-            self.x.append(out.v_us.mean(axis=0))
-            return out
-
-        def step(self):
-            super().step()
-            self.salience_mx.append(self.mx.salience.mean(axis=0))
-
     cfg = load(
         [f"scenario={scenario}", "experiment=single", f"framework={framework}"]
         + [f"replications={replications}", *overrides]
     )
-    model = Recorder(cfg, runner.cells_for(cfg))
-    model.run_for(cfg.episodes)
+    model = LinkageModel(cfg, runner.cells_for(cfg))
+    x, salience_mx = [], []
+    for _ in range(cfg.episodes):
+        model.step()
+        x.append(model.outcome.v_us.mean(axis=0))
+        salience_mx.append(model.mx.salience.mean(axis=0))
     index = pd.RangeIndex(1, cfg.episodes + 1, name="episode")
     return (
-        pd.DataFrame(np.array(model.x), columns=cfg.issues, index=index),
-        pd.DataFrame(np.array(model.salience_mx), columns=cfg.issues, index=index),
+        pd.DataFrame(np.array(x), columns=cfg.issues, index=index),
+        pd.DataFrame(np.array(salience_mx), columns=cfg.issues, index=index),
     )
 
 

@@ -97,6 +97,7 @@ class LinkageModel(mesa.Model):
         self.sovereignty = idx.get(cfg.backlash.issue)  # where Mexico feels it
         self.episode = 0
         self.metrics: dict[str, np.ndarray] = {}
+        self.outcome: metrics.Implemented | None = None
         self.dances: list | None = [] if record else None
         self.datacollector = mesa.DataCollector(
             model_reporters={m: partial(_report, name=m) for m in metrics.NAMES}
@@ -119,6 +120,7 @@ class LinkageModel(mesa.Model):
         r = self._negotiate(tables)
         executed = r.threat_failed & (u[:, 2 * n] < self.pressure)
         out = self._implement(r, u[:, :n], u[:, n : 2 * n])
+        self.outcome = out  # per world and issue, for analyses that need more than metrics
         unilateral = self._pressure(r, out, forced, u[:, 2 * n + 1])
         self.metrics = metrics.episode(
             self, out, r, executed, unilateral, linked=(tables == 0).all(axis=1)
