@@ -68,6 +68,16 @@ def _worlds_note(model) -> str:
     return "one world" if reps == 1 else f"lines: mean of {reps} worlds; bands: 10-90%"
 
 
+def _legend_below(fig: Figure, ax, model: SeminarModel) -> Figure:
+    """One legend for the figure, below its panels, titled with what the lines and bands are."""
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(
+        handles, labels, loc="lower center", ncols=2, fontsize=8, frameon=False,
+        title=_worlds_note(model), title_fontsize=8,
+    )  # fmt: skip
+    return fig
+
+
 def trust_figure(model: SeminarModel) -> Figure:
     """Trust of each side over episodes, one panel per framework shown."""
     bl = blocks(model)
@@ -87,18 +97,7 @@ def trust_figure(model: SeminarModel) -> Figure:
         ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("trust (expected share of\ncostly promises kept)")
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(
-        handles,
-        labels,
-        loc="lower center",
-        ncols=2,
-        fontsize=8,
-        frameon=False,
-        title=_worlds_note(model),
-        title_fontsize=8,
-    )
-    return fig
+    return _legend_below(fig, axes[0], model)
 
 
 def utility_figure(model: SeminarModel) -> Figure:
@@ -133,18 +132,7 @@ def utility_figure(model: SeminarModel) -> Figure:
             ax.grid(alpha=0.3)
     axes[0, 0].set_ylabel("utility (0-1)")
     axes[1, 0].set_ylabel("share of issues\nagreed and kept")
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(
-        handles,
-        labels,
-        loc="lower center",
-        ncols=2,
-        fontsize=8,
-        frameon=False,
-        title=_worlds_note(model),
-        title_fontsize=8,
-    )
-    return fig
+    return _legend_below(fig, axes[0, 0], model)
 
 
 def latest_agreements(dances: list, issues: list[str]) -> dict[str, tuple[int, float]]:
