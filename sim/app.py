@@ -25,6 +25,7 @@ import dataclasses
 import html
 import logging
 import os
+import re
 import sys
 import threading
 import warnings
@@ -70,6 +71,25 @@ TrustView, UtilityView, DanceView, PositionsView = map(
 )
 
 
+def teaching_html(text: str) -> str:
+    """A scenario's teaching notes as HTML: wrapped lines rejoined into paragraphs, a new
+    paragraph at each heading ("WHAT TO LOOK AT."), indented lines (commands) as code."""
+    blocks: list[list[str]] = []
+    for line in text.splitlines():
+        if not line.strip():
+            blocks.append([])
+        elif line.startswith((" ", "\t")):
+            blocks.append(["<code>" + html.escape(line.strip()) + "</code>"])
+            blocks.append([])
+        elif re.match(r"[A-Z][A-Z ]+\.", line) or not blocks:
+            head, dot, rest = line.partition(".")
+            head = f"<b>{html.escape(head)}.</b>{html.escape(rest)}" if head.isupper() else None
+            blocks.append([head or html.escape(line)])
+        else:
+            blocks[-1].append(html.escape(line.strip()))
+    return "".join(f"<p>{' '.join(b)}</p>" for b in blocks if b)
+
+
 def _html(text: str) -> str:
     return html.escape(text).replace("\n", " ")
 
@@ -96,7 +116,7 @@ def TeachingView(model: SeminarModel):
         },
         unsafe_innerHTML=(
             f"<h3>Scenario: {_html(cfg.scenario.name)}</h3>"
-            f'<p style="white-space: pre-wrap">{html.escape(teaching)}</p>'
+            f"{teaching_html(teaching)}"
             f"<p><b>On screen:</b> episode {episode} of {cfg.episodes}; {_html(p.framework)}; "
             f"initial trust {p.trust:.2f}; US pressure {p.pressure:.2f}; {worlds}; "
             f"seed {cfg.seed}.</p>"

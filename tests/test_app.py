@@ -287,3 +287,10 @@ def test_picking_a_scenario_moves_the_sliders_to_its_own_start():
     assert values["trust"].value == start["trust"] and values["pressure"].value == start["pressure"]
     assert model.value.cfg.trust == start["trust"]
     assert model.value.params == seminar.Params(**{k: r.value for k, r in values.items()})
+
+
+def test_teaching_notes_keep_their_sections_and_commands():
+    text = "QUESTION. Why\nnot?\nWHAT TO LOOK AT. Trust.\n  linkage experiment=single\nplain <b>"
+    out = app.teaching_html(text)
+    assert out.startswith("<p><b>QUESTION.</b> Why not?</p><p><b>WHAT TO LOOK AT.</b> Trust.</p>")
+    assert "<code>linkage experiment=single</code>" in out and "plain &lt;b&gt;" in out
