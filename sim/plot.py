@@ -22,7 +22,7 @@ MAP_METRICS = {
     "mx_utility": "Mexican utility",
     "us_utility": "US utility",
     "joint_gain": "joint gain",
-    "efficiency": "efficiency (share of the maximum joint gain)",
+    "efficiency": "efficiency (share of max. joint gain)",
     "agreement_rate": "agreement rate (share of issues)",
     "final_trust_mx": "final Mexican trust in the US",
     "final_trust_us": "final US trust in Mexico",
@@ -83,7 +83,7 @@ def maps(cells: pd.DataFrame, out: Path, formats=("png", "svg"), prefix="") -> d
     for metric, label in MAP_METRICS.items():
         fig, ax = figure((5.2, 4.2))
         difference_map(ax, cells, metric)
-        fig.suptitle(f"{scenario}: where linkage pays, by {label}", fontsize=10)
+        fig.suptitle(f"{scenario}: where linkage pays", fontsize=10)
         save(fig, out / f"{prefix}map_{metric}", formats)
         captions[f"{prefix}map_{metric}"] = (
             f"Linked minus delinked {label}, mean over worlds and episodes, for each initial "
