@@ -355,17 +355,7 @@ def historical_episodes() -> None:
     }
     cf_traj = {k: pd.read_csv(v / "trajectories.csv") for k, v in counter.items()}
 
-    cols = [
-        "mx_utility",
-        "us_utility",
-        "agreement_rate",
-        "efficiency",
-        "final_trust_mx",
-        "final_trust_us",
-        "unilateral_actions",
-        "reneged",
-        "linked",
-    ]
+    cols = [*SUMMARY_COLUMNS, "linked"]
     summary = cells.set_index(["scenario", "framework"])
     cis = summary[
         [f"{c}_ci95" for c in ("mx_utility", "us_utility", "final_trust_mx", "final_trust_us")]
@@ -495,27 +485,22 @@ def historical_episodes() -> None:
     say.save()
 
 
+# The summary table's columns (cells.csv names) and their headings.
+SUMMARY = {
+    "mx_utility": "MX utility",
+    "us_utility": "US utility",
+    "agreement_rate": "agreement",
+    "efficiency": "efficiency",
+    "final_trust_mx": "final MX trust",
+    "final_trust_us": "final US trust",
+    "unilateral_actions": "unilateral / ep.",
+    "reneged": "reneged / ep.",
+}
+SUMMARY_COLUMNS = list(SUMMARY)
+
+
 def markdown(summary: pd.DataFrame) -> str:
-    heads = [
-        "MX utility",
-        "US utility",
-        "agreement",
-        "efficiency",
-        "final MX trust",
-        "final US trust",
-        "unilateral / ep.",
-        "reneged / ep.",
-    ]
-    cols = [
-        "mx_utility",
-        "us_utility",
-        "agreement_rate",
-        "efficiency",
-        "final_trust_mx",
-        "final_trust_us",
-        "unilateral_actions",
-        "reneged",
-    ]
+    heads, cols = list(SUMMARY.values()), SUMMARY_COLUMNS
     lines = [
         "| scenario | framework | " + " | ".join(heads) + " |",
         "|---" * (len(heads) + 2) + "|",
