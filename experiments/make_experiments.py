@@ -319,39 +319,27 @@ def historical_episodes() -> None:
     cells = pd.read_csv(sweep / "cells.csv")
     traj = pd.read_csv(sweep / "trajectories.csv")
     # counterfactuals: the same scenario without its unilateral action or threat
+    cienfuegos_later = (
+        "[{episode: 12, type: salience, country: MX, issue: sovereignty, value: 0.5},"
+        "{episode: 13, type: pressure, value: 0.2},"
+        "{episode: 13, type: trust_shock, country: US, value: 0.3}]"
+    )
     counter = {
-        "tariff_threat_2019": linkage(
-            "cf_tariff",
-            "scenario=tariff_threat_2019",
+        scenario: linkage(
+            label,
+            f"scenario={scenario}",
             "framework=linked,delinked",
             "experiment=single",
             "replications=200",
             "figures.enabled=false",
-            "events=[]",
+            f"events={events}",
             multirun=True,
-        ),
-        "cienfuegos_2020": linkage(
-            "cf_cienfuegos",
-            "scenario=cienfuegos_2020",
-            "framework=linked,delinked",
-            "experiment=single",
-            "replications=200",
-            "figures.enabled=false",
-            "events=[{episode: 12, type: salience, country: MX, issue: sovereignty, value: 0.5},"
-            "{episode: 13, type: pressure, value: 0.2},"
-            "{episode: 13, type: trust_shock, country: US, value: 0.3}]",
-            multirun=True,
-        ),
-        "zambada_2024": linkage(
-            "cf_zambada",
-            "scenario=zambada_2024",
-            "framework=linked,delinked",
-            "experiment=single",
-            "replications=200",
-            "figures.enabled=false",
-            "events=[]",
-            multirun=True,
-        ),
+        )
+        for scenario, label, events in (
+            ("tariff_threat_2019", "cf_tariff", "[]"),
+            ("cienfuegos_2020", "cf_cienfuegos", cienfuegos_later),
+            ("zambada_2024", "cf_zambada", "[]"),
+        )
     }
     cf_traj = {k: pd.read_csv(v / "trajectories.csv") for k, v in counter.items()}
 

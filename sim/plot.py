@@ -17,7 +17,6 @@ from sim.bargaining import Tables, frontier
 from sim.issues import nash_point, pareto_frontier
 
 US, MX, GREY = "#0072B2", "#D55E00", "#7f7f7f"
-FRAMEWORK_STYLE = {"linked": "-", "delinked": "--", "sequenced": ":", "custom": "-."}
 MAP_METRICS = {
     "mx_utility": "Mexican utility",
     "us_utility": "US utility",
