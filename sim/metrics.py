@@ -53,13 +53,14 @@ def episode(model, out: Implemented, r, executed, unilateral, linked) -> dict[st
     w_us, w_mx = us.base_salience, mx.base_salience
     u_us = out.v_us @ w_us
     u_mx = out.v_mx @ w_mx
-    if model.lever is not None:
-        u_us = u_us - executed * cfg.threat.self_cost * cfg.threat.size * w_us[model.lever]
-        u_mx = u_mx - executed * cfg.threat.size * w_mx[model.lever]
-    if model.security is not None:
-        u_us = u_us + unilateral * cfg.unilateral.gain * w_us[model.security]
-    if model.sovereignty is not None:
-        u_mx = u_mx - unilateral * cfg.unilateral.harm * w_mx[model.sovereignty]
+    lever = model.lever_index
+    if lever is not None:
+        u_us = u_us - executed * cfg.threat.self_cost * cfg.threat.size * w_us[lever]
+        u_mx = u_mx - executed * cfg.threat.size * w_mx[lever]
+    if model.unilateral_index is not None:
+        u_us = u_us + unilateral * cfg.unilateral.gain * w_us[model.unilateral_index]
+    if model.backlash_index is not None:
+        u_mx = u_mx - unilateral * cfg.unilateral.harm * w_mx[model.backlash_index]
     D_us = disagreement_utility(w_us, us.disagreement)
     D_mx = disagreement_utility(w_mx, mx.disagreement)
     g_us, g_mx = u_us - D_us, u_mx - D_mx

@@ -46,6 +46,21 @@ def disabled_parts(cfg: Config) -> list[str]:
 
 
 @dataclass
+class Draws:
+    """One episode's uniforms per world, drawn from each cell's own stream in this order."""
+
+    keep_us: np.ndarray  # (W, n) does the US keep its commitment on each issue
+    keep_mx: np.ndarray  # (W, n) does Mexico keep its commitment on each issue
+    threat: np.ndarray  # (W,) is a failed threat executed
+    unilateral: np.ndarray  # (W,) does the US act alone
+
+    @classmethod
+    def of(cls, rngs, reps: int, n: int) -> Draws:
+        u = np.concatenate([g.random((reps, 2 * n + 2)) for g in rngs])
+        return cls(u[:, :n], u[:, n : 2 * n], u[:, 2 * n], u[:, 2 * n + 1])
+
+
+@dataclass
 class Round:
     """What one episode's tables produced, per world and issue."""
 
@@ -92,9 +107,10 @@ class LinkageModel(mesa.Model):
         self.linked_now = np.zeros(W, bool)
 
         idx = {k: i for i, k in enumerate(self.issues)}
-        self.lever = idx.get(cfg.threat.lever)
-        self.security = idx.get(cfg.unilateral.issue)  # where the US may act alone
-        self.sovereignty = idx.get(cfg.backlash.issue)  # where Mexico feels it
+        # Issue indices (None when the scenario lacks the issue: that part is switched off)
+        self.lever_index = idx.get(cfg.threat.lever)
+        self.unilateral_index = idx.get(cfg.unilateral.issue)  # where the US may act alone
+        self.backlash_index = idx.get(cfg.backlash.issue)  # where Mexico feels it
         self.episode = 0
         self.metrics: dict[str, np.ndarray] = {}
         self.outcome: metrics.Implemented | None = None
@@ -108,7 +124,7 @@ class LinkageModel(mesa.Model):
         self.episode += 1
         forced = events.apply(self, self.episode)
         n = len(self.issues)
-        u = np.concatenate([g.random((self.cfg.replications, 2 * n + 2)) for g in self.cell_rngs])
+        u = Draws.of(self.cell_rngs, self.cfg.replications, n)
         self.linked_now = frameworks.sequenced_linked(
             self.linked_now,
             self.us.trust,
@@ -118,10 +134,10 @@ class LinkageModel(mesa.Model):
         )
         tables = frameworks.table_of(self.framework, n, self.custom, self.linked_now)
         r = self._negotiate(tables)
-        executed = r.threat_failed & (u[:, 2 * n] < self.pressure)
-        out = self._implement(r, u[:, :n], u[:, n : 2 * n])
+        executed = r.threat_failed & (u.threat < self.pressure)
+        out = self._implement(r, u.keep_us, u.keep_mx)
         self.outcome = out  # per world and issue, for analyses that need more than metrics
-        unilateral = self._pressure(r, out, forced, u[:, 2 * n + 1])
+        unilateral = self._pressure(r, out, forced, u.unilateral)
         self.metrics = metrics.episode(
             self, out, r, executed, unilateral, linked=(tables == 0).all(axis=1)
         )
@@ -144,13 +160,13 @@ class LinkageModel(mesa.Model):
             w_us, w_mx = us.salience[wi[:, None], k], mx.salience[wi[:, None], k]
             d_us, d_mx = us.disagreement[k], mx.disagreement[k]
             pi = self.pressure[wi]
-            if self.lever is None:
+            if self.lever_index is None:
                 has_lever = np.zeros(len(wi), bool)
                 lw_us = lw_mx = np.zeros(len(wi))
             else:
-                has_lever = tables[wi, self.lever] == ji
-                lw_us = np.where(has_lever, us.salience[wi, self.lever], 0.0)
-                lw_mx = np.where(has_lever, mx.salience[wi, self.lever], 0.0)
+                has_lever = tables[wi, self.lever_index] == ji
+                lw_us = np.where(has_lever, us.salience[wi, self.lever_index], 0.0)
+                lw_mx = np.where(has_lever, mx.salience[wi, self.lever_index], 0.0)
             th = pressure.threatened(has_lever, m, pi * (cfg.threat.size > 0))
             r_us, r_mx = pressure.reservations(
                 w_us, w_mx, d_us, d_mx, lw_us, lw_mx, th, pi, cfg.threat
@@ -205,18 +221,19 @@ class LinkageModel(mesa.Model):
     def _pressure(self, r: Round, out, forced, u):
         """Backlash from threats and unilateral US action; returns who acted alone (W,)."""
         pi, cfg, mx = self.pressure, self.cfg, self.mx
-        if self.sovereignty is not None:
+        if self.backlash_index is not None:
             mx.beta = mx.beta + r.threat * cfg.backlash.trust * pi
             mx.salience = pressure.raise_salience(
-                mx.salience, self.sovereignty, r.threat * cfg.backlash.salience * pi
+                mx.salience, self.backlash_index, r.threat * cfg.backlash.salience * pi
             )
-        if self.security is None:
+        if self.unilateral_index is None:
             return np.zeros(self.worlds, bool)
-        acts = forced | (~out.implemented[:, self.security] & (u < pi * cfg.unilateral.rate))
-        if self.sovereignty is not None:
+        missing = ~out.implemented[:, self.unilateral_index]
+        acts = forced | (missing & (u < pi * cfg.unilateral.rate))
+        if self.backlash_index is not None:
             mx.beta = mx.beta + acts * cfg.unilateral.trust
             mx.salience = pressure.raise_salience(
-                mx.salience, self.sovereignty, acts * cfg.unilateral.salience
+                mx.salience, self.backlash_index, acts * cfg.unilateral.salience
             )
         return acts
 
