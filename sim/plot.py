@@ -16,7 +16,20 @@ from matplotlib.figure import Figure
 from sim.bargaining import Tables, frontier
 from sim.issues import nash_point, pareto_frontier
 
-US, MX, GREY = "#0072B2", "#D55E00", "#7f7f7f"
+# The palette: Okabe & Ito (2008), distinguishable under the common colour-vision deficiencies.
+US, MX, GREY = "#0072B2", "#D55E00", "#7F7F7F"
+AGREE, NASH, AGREEMENT = "#009E73", "#009E73", "#CC79A7"
+FRAMEWORK_COLOURS = {
+    "linked": "#009E73",
+    "delinked": "#E69F00",
+    "sequenced": "#CC79A7",
+    "custom": "#56B4E9",
+}
+DIVERGING = "PuOr"  # ColorBrewer, for differences; always centred on zero
+AXIS_LABELS = {
+    "trust": "initial trust (both sides, 0-1)",
+    "pressure": "US coercive pressure π (0-1)",
+}
 MAP_METRICS = {
     "mx_utility": "Mexican utility",
     "us_utility": "US utility",
@@ -53,23 +66,30 @@ def difference_grid(cells: pd.DataFrame, metric: str) -> tuple[np.ndarray, np.nd
     return table.columns.to_numpy(), table.index.to_numpy(), table.to_numpy()
 
 
+def diverging_map(ax, x, y, z, *, lim: float | None = None, contour=True, colorbar: str | None):
+    """``z[y, x]`` on a diverging scale centred on zero (``lim``: the scale's half-range,
+    default the largest |z|), with the zero contour where z changes sign and, unless
+    ``colorbar`` is None, a colour bar labelled ``colorbar``."""
+    lim = lim or float(np.nanmax(np.abs(z))) or 1e-9
+    mesh = ax.pcolormesh(
+        x, y, z, cmap=DIVERGING, norm=TwoSlopeNorm(0.0, -lim, lim), shading="nearest"
+    )
+    if contour and len(x) > 1 and len(y) > 1 and np.nanmin(z) < 0 < np.nanmax(z):
+        cs = ax.contour(x, y, z, levels=[0.0], colors="black", linewidths=1.4)
+        ax.clabel(cs, fmt={0.0: "0"}, fontsize=8)
+    if colorbar is not None:
+        ax.figure.colorbar(mesh, ax=ax).set_label(colorbar)
+    return mesh
+
+
 def difference_map(ax, cells: pd.DataFrame, metric: str, title: str | None = None, short=False):
     """A diverging map of linked - delinked over trust x pressure, zero contour drawn."""
     trust, pressure, z = difference_grid(cells, metric)
-    lim = float(np.nanmax(np.abs(z))) or 1e-9
-    mesh = ax.pcolormesh(
-        trust, pressure, z, cmap="PuOr", norm=TwoSlopeNorm(0.0, -lim, lim), shading="nearest"
-    )
-    if len(trust) > 1 and len(pressure) > 1 and np.nanmin(z) < 0 < np.nanmax(z):
-        cs = ax.contour(trust, pressure, z, levels=[0.0], colors="black", linewidths=1.4)
-        ax.clabel(cs, fmt={0.0: "0"}, fontsize=8)
-    ax.set_xlabel("initial trust (both sides, 0-1)")
-    ax.set_ylabel("US coercive pressure π (0-1)")
+    label = "linked − delinked" if short else f"Δ {metric} (linked − delinked; >0 favours linkage)"
+    mesh = diverging_map(ax, trust, pressure, z, colorbar=label)
+    ax.set_xlabel(AXIS_LABELS["trust"])
+    ax.set_ylabel(AXIS_LABELS["pressure"])
     ax.set_title(title or f"{MAP_METRICS.get(metric, metric)}: linked − delinked")
-    cb = ax.figure.colorbar(mesh, ax=ax)
-    cb.set_label(
-        "linked − delinked" if short else f"Δ {metric} (linked − delinked; >0 favours linkage)"
-    )
     return mesh
 
 
@@ -115,9 +135,12 @@ def nearest_cells(cells: pd.DataFrame, wanted) -> list[tuple[float, float]]:
     return out
 
 
-def _band(ax, x, mean, ci, color, label, style="-"):
+def band(ax, x, mean, ci, color, label, style="-"):
+    """A mean line with its 95% interval of the mean (``mean ± ci``, the ``_ci95`` columns
+    of the tables); a missing half-width draws no band."""
+    mean, ci = np.asarray(mean, float), np.nan_to_num(np.asarray(ci, float))
     ax.plot(x, mean, style, color=color, label=label, lw=1.6)
-    ax.fill_between(x, mean - ci.fillna(0), mean + ci.fillna(0), color=color, alpha=0.2, lw=0)
+    ax.fill_between(x, mean - ci, mean + ci, color=color, alpha=0.2, lw=0)
 
 
 def trajectories(traj: pd.DataFrame, trust: float, pressure: float):
@@ -138,7 +161,7 @@ def trajectories(traj: pd.DataFrame, trust: float, pressure: float):
         for i, (ylabel, series) in enumerate(rows):
             ax = axes[i, j]
             for col, color, label in series:
-                _band(ax, d.episode, d[col], d[f"{col}_ci95"], color, label)
+                band(ax, d.episode, d[col], d[f"{col}_ci95"], color, label)
             ax.set_ylabel(f"{ylabel} (0-1)")
             ax.grid(alpha=0.3)
             if i == 0:
@@ -195,12 +218,12 @@ def dance(ax, table: dict, title: str | None = None):
     ax.plot([r_us], [r_mx], "X", color="black", ms=8, label="disagreement (with threat)")
     nash = nash_point(w_us, w_mx, float(w_us @ d_us), float(w_mx @ d_mx))
     if nash is not None:
-        ax.plot(*nash, "D", color="#009E73", ms=7, label="Nash point (face value)")
+        ax.plot(*nash, "D", color=NASH, ms=7, label="Nash point (face value)")
     if table["agreed"]:
         ax.plot(
             *offers[last],
             "*",
-            color="#CC79A7",
+            color=AGREEMENT,
             ms=16,
             mec="black",
             label=f"agreement (round {last + 1})",
