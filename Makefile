@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= $(shell for p in python3.13 python3.12 python3 $(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3); do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; done)
 
-.PHONY: run test bench figures experiments lint clean
+.PHONY: run test test-all browser bench figures experiments lint clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found; install one or pass PYTHON=/path/to/python3.12" >&2; exit 1; }
@@ -17,8 +17,25 @@ $(VENV)/.installed: pyproject.toml
 run: $(VENV)/.installed
 	$(VENV)/bin/linkage
 
-test: $(VENV)/.installed
+# The default suite (under 3 minutes on 2 cores); test-all adds the tests marked slow
+# (every launcher, kills and resumes, the notebooks), as CI runs them.
+test: $(VENV)/.installed browser
 	$(PY) -m pytest
+
+test-all: $(VENV)/.installed browser
+	$(PY) -m pytest -m ""
+
+# The app's browser test needs Debian's chromium: installed here when we can (root with
+# apt-get); elsewhere that test skips and says how to install it.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+	      >/dev/null 2>&1 || echo "could not install chromium; the browser tests will skip" >&2; \
+	  else \
+	    echo "chromium is missing (as root: apt-get install -y chromium); the browser tests will skip" >&2; \
+	  fi; }
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_kernel.py

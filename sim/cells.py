@@ -2,7 +2,7 @@
 
 Every cell draws from a generator seeded by ``seed`` and the cell's parameter values
 (``numpy.random.SeedSequence``), so a cell gives the same numbers alone, inside an
-in-process grid, or as one job of a Hydra multirun on any launcher (DESIGN 2.2).
+in-process grid, or as one job of a Hydra multirun on any launcher (docs/model.md §10).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ class Cell:
     pressure: float
 
     def key(self) -> str:
-        return f"{self.scenario}|{self.framework}|{float(self.trust)!r}|{float(self.pressure)!r}"
+        # + 0.0 turns -0.0 into 0.0: equal numbers must name the same random stream
+        return f"{self.scenario}|{self.framework}|{self.trust + 0.0!r}|{self.pressure + 0.0!r}"
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -1,17 +1,21 @@
 """The configuration schema (Hydra structured configs) and its value checks.
 
-The dataclasses below are the only place where config names and defaults live; the YAML
-files in ``conf/`` only choose among them. OmegaConf checks types, unknown keys and group
-choices when Hydra composes the config; :func:`validate` then checks values (ranges, weights
-that sum to one, tables that partition the issues) and raises one :class:`ConfigError`
-that names the key, the value and what is allowed.
+The dataclasses below are the only place where config names, defaults and allowed values
+live; the YAML files in ``conf/`` only choose among them. OmegaConf checks types, unknown
+keys and group choices when Hydra composes the config; :func:`validate` then checks values
+and raises one :class:`ConfigError` that names the key, the value and what is allowed.
+
+Each field's range sits beside it (``param(default, Range(...))``); a check that needs
+several fields is the ``check`` method of the dataclass that holds them. One rule covers
+every number: NaN and infinity are never allowed.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from enum import Enum
+from importlib import resources
 from pathlib import Path
 
 from hydra.core.config_store import ConfigStore
@@ -46,7 +50,7 @@ class ExperimentName(Enum):
 
 
 class EventType(Enum):
-    """Dated scenario edits (DESIGN 1.7); ``sim.events`` documents what each does."""
+    """Dated scenario edits (docs/model.md §8); ``sim.events`` documents what each does."""
 
     unilateral_action = "unilateral_action"
     trust_shock = "trust_shock"
@@ -56,13 +60,58 @@ class EventType(Enum):
     disagreement = "disagreement"
 
 
+@dataclass(frozen=True)
+class Range:
+    """Allowed numbers: ``low <= v <= high`` (``low < v`` with ``open_low``; integers only
+    with ``integer``)."""
+
+    low: float = -math.inf
+    high: float = math.inf
+    integer: bool = False
+    open_low: bool = False
+    note: str = ""  # what the values mean, appended to the message
+
+    def allowed(self) -> str:
+        kind = "an integer" if self.integer else "a number"
+        left = "(" if self.open_low else "["
+        if self.high == math.inf:
+            text = f"{kind} {'>' if self.open_low else '>='} {self.low:g}"
+        else:
+            text = f"{kind} in {left}{self.low:g}, {self.high:g}]"
+        if self.integer:
+            text = text.replace("e+0", "e").replace("e+", "e")
+        return f"{text} ({self.note})" if self.note else text
+
+    def check(self, key: str, value) -> None:
+        above = value > self.low if self.open_low else value >= self.low
+        if value is None or not (above and value <= self.high):
+            raise ConfigError(key, value, self.allowed())
+
+
+UNIT = Range(0.0, 1.0)
+NON_NEGATIVE = Range(0.0)
+
+
+def param(default, rule: Range | None = None, **kw):
+    """A schema field with its allowed range beside it."""
+    return field(default=default, metadata={"rule": rule}, **kw)
+
+
 @dataclass
 class CountryConfig:
-    salience: dict[str, float] = field(default_factory=dict)
-    disagreement: dict[str, float] = field(default_factory=dict)
-    concession: float = 1.0  # e: 0.2 Boulware, 1 linear, 2 conceder
-    reliability: float = 0.9
-    trust: float | None = None  # initial trust in the partner; None = top-level ``trust``
+    # issue -> weight; the weights sum to 1 (docs/model.md §1)
+    salience: dict[str, float] = field(default_factory=dict, metadata={"rule": UNIT})
+    # issue -> what this country gets on it without an agreement, 0-1
+    disagreement: dict[str, float] = field(default_factory=dict, metadata={"rule": UNIT})
+    concession: float = param(
+        1.0, Range(0.0, 100.0, open_low=True, note="0.2 Boulware, 1 linear, 2 conceder")
+    )
+    reliability: float = param(0.9, UNIT)
+    trust: float | None = param(None, UNIT)  # initial trust in the partner; None = ``trust``
+
+    def check(self, key: str, root: Config) -> None:
+        _weights(f"{key}.salience", self.salience, root.issues, sums_to_one=True)
+        _weights(f"{key}.disagreement", self.disagreement, root.issues, sums_to_one=False)
 
 
 @dataclass
@@ -75,31 +124,41 @@ class Countries:
 class FrameworkConfig:
     name: FrameworkName = FrameworkName.linked
     tables: list[list[str]] | None = None  # for ``custom``: a partition of the issues
-    link_at: float = 0.7  # ``sequenced``: link once both trusts reach this
-    hysteresis: float = 0.1  # ... and delink when either falls below link_at - hysteresis
+    link_at: float = param(0.7, UNIT)  # ``sequenced``: link once both trusts reach this
+    hysteresis: float = param(0.1, UNIT)  # ... and delink when either falls below link_at - it
+
+    def check(self, key: str, root: Config) -> None:
+        if self.name is FrameworkName.custom:
+            if not self.tables:
+                raise ConfigError(
+                    f"{key}.tables", self.tables, "a list of issue lists for framework=custom"
+                )
+            validate_tables(f"{key}.tables", self.tables, root.issues)
+        elif self.tables is not None:
+            raise ConfigError(f"{key}.tables", self.tables, "tables only with framework=custom")
 
 
 @dataclass
 class ThreatConfig:
     lever: str = "trade"
-    size: float = 1.5  # penalty on Mexico's lever value if a threat table fails
-    self_cost: float = 0.2  # share of that penalty the US bears itself
+    size: float = param(1.5, NON_NEGATIVE)  # penalty on Mexico's lever value if a threat fails
+    self_cost: float = param(0.2, UNIT)  # share of that penalty the US bears itself
 
 
 @dataclass
 class BacklashConfig:
-    trust: float = 1.0  # beta evidence per threat, times pressure
-    salience: float = 0.05  # Mexican sovereignty salience per threat, times pressure
+    trust: float = param(1.0, NON_NEGATIVE)  # beta evidence per threat, times pressure
+    salience: float = param(0.05, NON_NEGATIVE)  # Mexican salience of ``issue`` per threat
     issue: str = "sovereignty"  # the issue whose salience backlash raises
 
 
 @dataclass
 class UnilateralConfig:
-    rate: float = 0.3
-    gain: float = 0.2
-    harm: float = 0.2
-    trust: float = 2.0
-    salience: float = 0.1
+    rate: float = param(0.3, UNIT)  # chance per episode, times pressure
+    gain: float = param(0.2, NON_NEGATIVE)  # US gain, in units of its weight on ``issue``
+    harm: float = param(0.2, NON_NEGATIVE)  # Mexican loss, in units of its backlash weight
+    trust: float = param(2.0, NON_NEGATIVE)  # Mexican beta evidence per action
+    salience: float = param(0.1, NON_NEGATIVE)  # Mexican backlash salience per action
     issue: str = "security"  # no agreement on this issue invites the US to act alone
 
 
@@ -108,23 +167,59 @@ class GuarantorConfig:
     """A third party that monitors compliance and vouches for both sides (``sim.guarantor``)."""
 
     name: str | None = None  # e.g. Canada; None = no guarantor
-    vouching: float = 0.0  # share of each side's distrust the guarantor's word removes
-    monitoring: float = 0.0  # share of the reneging risk its monitoring deters
+    vouching: float = param(0.0, UNIT)  # share of each side's distrust its word removes
+    monitoring: float = param(0.0, UNIT)  # share of the reneging risk its monitoring deters
+
+
+# The fields each event type needs (``sim.events`` says what each type does).
+EVENT_FIELDS = {
+    EventType.unilateral_action: (),
+    EventType.trust_shock: ("country", "value"),
+    EventType.salience: ("country", "issue", "value"),
+    EventType.reliability: ("country", "value"),
+    EventType.pressure: ("value",),
+    EventType.disagreement: ("country", "issue", "value"),
+}
 
 
 @dataclass
 class EventConfig:
-    episode: int = MISSING
+    # 1-based; an event dated after the last episode is never reached (the log says so)
+    episode: int = param(MISSING, Range(1, integer=True))
     type: EventType = MISSING
     country: Side | None = None
     issue: str | None = None
-    value: float | None = None
+    value: float | None = param(None, UNIT)
+
+    def check(self, key: str, root: Config) -> None:
+        needed = EVENT_FIELDS[self.type]
+        for name in ("country", "issue", "value"):
+            given = getattr(self, name)
+            if name in needed and given is None:
+                needs = f"a {name} for a {self.type.value} event ({_needs(self)})"
+                raise ConfigError(f"{key}.{name}", None, needs)
+            if name not in needed and given is not None:
+                raise ConfigError(
+                    f"{key}.{name}", _plain_value(given),
+                    f"no {name} for a {self.type.value} event ({_needs(self)})",
+                )  # fmt: skip
+        if "issue" in needed and self.issue not in root.issues:
+            raise ConfigError(f"{key}.issue", self.issue, f"an issue on the agenda {root.issues}")
+
+
+def _needs(e: EventConfig) -> str:
+    needed = EVENT_FIELDS[e.type]
+    return "it takes " + ", ".join(needed) if needed else "it takes no other field"
+
+
+def _plain_value(v):
+    return v.value if isinstance(v, Enum) else v
 
 
 @dataclass
 class ScenarioMeta:
     name: str = "baseline"
-    provenance: list[str] = field(default_factory=list)
+    provenance: list[str] = field(default_factory=list)  # evidence ids, seeds/evidence.yaml
     teaching: str = ""
 
 
@@ -133,13 +228,28 @@ class ExperimentConfig:
     name: ExperimentName = ExperimentName.map
 
 
+def _grid(n: int) -> list[float]:
+    return [i / (n - 1) for i in range(n)]
+
+
 @dataclass
 class MapConfig:
-    trust: list[float] = field(default_factory=lambda: [i / 20 for i in range(21)])
-    pressure: list[float] = field(default_factory=lambda: [i / 20 for i in range(21)])
+    trust: list[float] = field(default_factory=lambda: _grid(21), metadata={"rule": UNIT})
+    pressure: list[float] = field(default_factory=lambda: _grid(21), metadata={"rule": UNIT})
     framework: list[FrameworkName] = field(
         default_factory=lambda: [FrameworkName.linked, FrameworkName.delinked]
     )
+
+    def check(self, key: str, root: Config) -> None:
+        if root.experiment.name is not ExperimentName.map:
+            return
+        for axis in ("trust", "pressure"):
+            if not getattr(self, axis):
+                raise ConfigError(f"{key}.{axis}", [], "a non-empty list of numbers in [0, 1]")
+        if not self.framework:
+            raise ConfigError(f"{key}.framework", [], "a non-empty list of frameworks")
+        if FrameworkName.custom in self.framework and not root.framework.tables:
+            raise ConfigError(f"{key}.framework", "custom", "custom only with framework.tables set")
 
 
 @dataclass
@@ -148,13 +258,28 @@ class OutputConfig:
     progress: bool | None = None  # None: a progress bar when stderr is a terminal
 
 
+FIGURE_FORMATS = ("png", "svg", "pdf")
+
+
 @dataclass
 class FiguresConfig:
     enabled: bool = True
     formats: list[str] = field(default_factory=lambda: ["png", "svg"])
     # (trust, pressure) of the cells whose trajectories a map draws (the nearest grid cells)
-    cells: list[list[float]] = field(default_factory=lambda: [[0.2, 0.8], [0.5, 0.5], [0.8, 0.2]])
-    episode: int = 1  # the episode whose negotiation dance a single run draws
+    cells: list[list[float]] = field(
+        default_factory=lambda: [[0.2, 0.8], [0.5, 0.5], [0.8, 0.2]], metadata={"rule": UNIT}
+    )
+    episode: int = param(1, Range(1, integer=True))  # the episode whose dance a single run draws
+
+    def check(self, key: str, root: Config) -> None:
+        for fmt in self.formats:
+            if fmt not in FIGURE_FORMATS:
+                raise ConfigError(f"{key}.formats", fmt, ", ".join(FIGURE_FORMATS[:-1]) + " or pdf")
+        if self.episode > root.episodes:
+            raise ConfigError(f"{key}.episode", self.episode, f"an episode in 1..{root.episodes}")
+        for pt in self.cells:
+            if len(pt) != 2:
+                raise ConfigError(f"{key}.cells", list(pt), "[trust, pressure] pairs")
 
 
 @dataclass
@@ -172,21 +297,26 @@ class Config:
     map: MapConfig = field(default_factory=MapConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     figures: FiguresConfig = field(default_factory=FiguresConfig)
-    trust: float = 0.5
-    pressure: float = 0.5
-    seed: int = 0
-    replications: int = 100
-    episodes: int = 20
-    rounds: int = 50
+    trust: float = param(0.5, UNIT)  # initial trust, both sides (docs/model.md §5)
+    pressure: float = param(0.5, UNIT)  # US coercive pressure (docs/model.md §6)
+    seed: int = param(0, Range(0, integer=True))
+    # Upper bounds: far above any meaningful run, below what would exhaust memory at once.
+    replications: int = param(100, Range(1, 10**8, integer=True))
+    episodes: int = param(20, Range(1, 10_000, integer=True))
+    rounds: int = param(50, Range(1, 10_000, integer=True))
     first_mover: Side = Side.US
-    trust_prior: float = 10.0
-    forgetting: float = 0.95
-    confidence_weight: float = 0.25
-    noise: float = 0.02
-    jobs: int = 0  # worker processes for in-process grids; 0 = all local cores
+    trust_prior: float = param(10.0, Range(0.0, 1e6, open_low=True))
+    forgetting: float = param(0.95, UNIT)
+    confidence_weight: float = param(0.25, UNIT)
+    noise: float = param(0.02, UNIT)
+    jobs: int = param(0, Range(0, 1024, integer=True))  # worker processes; 0 = all local cores
     # finished cells, kept so that an interrupted run resumes (relative to the launch
     # directory); null keeps them in the run directory until the run ends
     store: str | None = "outputs/.cells"
+
+    def check(self, key: str, root: Config) -> None:
+        if len(self.issues) == 0 or len(set(self.issues)) != len(self.issues):
+            raise ConfigError("issues", self.issues, "a non-empty list of distinct issue names")
 
 
 def register() -> None:
@@ -201,16 +331,6 @@ def to_config(cfg: DictConfig | Config) -> Config:
     return cfg
 
 
-def _unit(key, value):
-    if value is None or not (0.0 <= value <= 1.0) or math.isnan(value):
-        raise ConfigError(key, value, "a number in [0, 1]")
-
-
-def _at_least(key, value, low, what="an integer"):
-    if value < low:
-        raise ConfigError(key, value, f"{what} >= {low}")
-
-
 def _weights(key, weights: dict, issues: list[str], *, sums_to_one: bool):
     unknown = sorted(set(weights) - set(issues))
     if unknown:
@@ -220,8 +340,6 @@ def _weights(key, weights: dict, issues: list[str], *, sums_to_one: bool):
     missing = [k for k in issues if k not in weights]
     if missing:
         raise ConfigError(f"{key}.{missing[0]}", None, f"a value for every issue in {issues}")
-    for k, v in weights.items():
-        _unit(f"{key}.{k}", v)
     if sums_to_one and abs(sum(weights.values()) - 1.0) > 1e-6:
         raise ConfigError(key, dict(weights), "weights that sum to 1 (within 1e-6)")
 
@@ -239,89 +357,50 @@ def validate_tables(key: str, tables, issues: list[str]) -> None:
         raise ConfigError(key, tables, "tables that each hold at least one issue")
 
 
+def _numbers(key: str, value, rule: Range | None):
+    """Check every number in ``value`` (a number, or lists and dicts of them)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _numbers(f"{key}.{k}", v, rule)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            _numbers(key, v, rule)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):  # one rule for every number: NaN and inf are never meant
+            raise ConfigError(key, value, rule.allowed() if rule else "a finite number")
+        if rule is not None:
+            if rule.integer and value != int(value):
+                raise ConfigError(key, value, rule.allowed())
+            rule.check(key, value)
+
+
+def _walk(node, key: str, root: Config) -> None:
+    """Field ranges first, then the node's own cross-field check, then its children."""
+    children = []
+    for f in fields(node):
+        value = getattr(node, f.name)
+        path = f"{key}.{f.name}" if key else f.name
+        if is_dataclass(value):
+            children.append((value, path))
+        elif isinstance(value, list) and value and is_dataclass(value[0]):
+            children += [(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        else:
+            _numbers(path, value, f.metadata.get("rule"))
+    if hasattr(node, "check"):
+        node.check(key, root)
+    for child, path in children:
+        _walk(child, path, root)
+
+
 def validate(c: Config) -> None:
     """Check every value before anything runs; raise one ConfigError for the first bad one."""
-    if len(c.issues) == 0 or len(set(c.issues)) != len(c.issues):
-        raise ConfigError("issues", c.issues, "a non-empty list of distinct issue names")
-    for name in ("trust", "pressure", "forgetting", "confidence_weight", "noise"):
-        _unit(name, getattr(c, name))
-    for name in ("episodes", "rounds", "replications"):
-        _at_least(name, getattr(c, name), 1)
-    _at_least("seed", c.seed, 0)
-    _at_least("jobs", c.jobs, 0)
-    if c.trust_prior <= 0:
-        raise ConfigError("trust_prior", c.trust_prior, "a number > 0")
-    for side in ("US", "MX"):
-        cc: CountryConfig = getattr(c.countries, side)
-        key = f"countries.{side}"
-        _weights(f"{key}.salience", cc.salience, c.issues, sums_to_one=True)
-        _weights(f"{key}.disagreement", cc.disagreement, c.issues, sums_to_one=False)
-        _unit(f"{key}.reliability", cc.reliability)
-        if cc.trust is not None:
-            _unit(f"{key}.trust", cc.trust)
-        if not cc.concession > 0:
-            raise ConfigError(
-                f"{key}.concession",
-                cc.concession,
-                "a number > 0 (0.2 Boulware, 1 linear, 2 conceder)",
-            )
-    f = c.framework
-    _unit("framework.link_at", f.link_at)
-    _unit("framework.hysteresis", f.hysteresis)
-    if f.name is FrameworkName.custom:
-        if not f.tables:
-            raise ConfigError(
-                "framework.tables", f.tables, "a list of issue lists for framework=custom"
-            )
-        validate_tables("framework.tables", f.tables, c.issues)
-    elif f.tables is not None:
-        raise ConfigError("framework.tables", f.tables, "tables only with framework=custom")
-    for name in ("size", "self_cost"):
-        if getattr(c.threat, name) < 0:
-            raise ConfigError(f"threat.{name}", getattr(c.threat, name), "a number >= 0")
-    _unit("threat.self_cost", c.threat.self_cost)
-    for group in ("backlash", "unilateral"):
-        for name, v in vars(getattr(c, group)).items():
-            if name != "issue" and v < 0:
-                raise ConfigError(f"{group}.{name}", v, "a number >= 0")
-    _unit("unilateral.rate", c.unilateral.rate)
-    _unit("guarantor.vouching", c.guarantor.vouching)
-    _unit("guarantor.monitoring", c.guarantor.monitoring)
-    for fmt in c.figures.formats:
-        if fmt not in ("png", "svg", "pdf"):
-            raise ConfigError("figures.formats", fmt, "png, svg or pdf")
-    if not 1 <= c.figures.episode <= c.episodes:
-        raise ConfigError("figures.episode", c.figures.episode, f"an episode in 1..{c.episodes}")
-    for pt in c.figures.cells:
-        if len(pt) != 2:
-            raise ConfigError("figures.cells", pt, "[trust, pressure] pairs")
-    for i, e in enumerate(c.events):
-        _validate_event(f"events[{i}]", e, c)
-    if c.experiment.name is ExperimentName.map:
-        for axis in ("trust", "pressure"):
-            values = getattr(c.map, axis)
-            if not values:
-                raise ConfigError(f"map.{axis}", values, "a non-empty list of numbers in [0, 1]")
-            for v in values:
-                _unit(f"map.{axis}", v)
-        if not c.map.framework:
-            raise ConfigError("map.framework", c.map.framework, "a non-empty list of frameworks")
-        if FrameworkName.custom in c.map.framework and not c.framework.tables:
-            raise ConfigError("map.framework", "custom", "custom only with framework.tables set")
+    _walk(c, "", c)
 
 
-def _validate_event(key: str, e: EventConfig, c: Config) -> None:
-    _at_least(f"{key}.episode", e.episode, 1)  # later than ``episodes``: never reached
-    t = e.type
-    if (
-        t in (EventType.trust_shock, EventType.salience, EventType.reliability)
-        and e.country is None
-    ):
-        raise ConfigError(f"{key}.country", None, f"US or MX for a {t.value} event")
-    if t in (EventType.salience, EventType.disagreement) and e.issue not in c.issues:
-        raise ConfigError(f"{key}.issue", e.issue, f"an issue on the agenda {c.issues}")
-    if t is not EventType.unilateral_action:
-        _unit(f"{key}.value", e.value)
+def scenario_names() -> list[str]:
+    """The shipped scenarios: the YAML files of ``conf/scenario`` (package ``sim.conf``)."""
+    files = resources.files("sim.conf.scenario").iterdir()
+    return sorted(f.name[:-5] for f in files if f.name.endswith(".yaml"))
 
 
 def load(overrides: list[str] | tuple[str, ...] = (), config_dir: str | None = None) -> Config:

@@ -1,4 +1,4 @@
-"""Dated scenario events (DESIGN 1.7): edits applied at the start of an episode.
+"""Dated scenario events (docs/model.md §8): edits applied at the start of an episode.
 
 Types (``events[i].type``), each with ``episode`` (1-based) and:
 

@@ -1,4 +1,4 @@
-"""Frameworks: which issues share a table (DESIGN 1.3).
+"""Frameworks: which issues share a table (docs/model.md §2).
 
 A framework is a partition of the issues into tables, held per world as ``table_of``
 (W, n): the table index of each issue. ``linked`` puts everything on table 0 (a package

@@ -4,7 +4,7 @@ A position ``x_k`` in [0, 1] is 1 at the US ideal and 0 at the Mexican ideal, so
 ``v_US(x) = x`` and ``v_MX(x) = 1 - x``. Utility is linear additive in the salience
 weights (Raiffa 1982, *The Art and Science of Negotiation*).
 
-Risk adjustment (DESIGN 1.5): the US counts the part of x_k that lies beyond Mexico's
+Risk adjustment (docs/model.md §3.1): the US counts the part of x_k that lies beyond Mexico's
 individually rational point ``1 - d_MX,k`` at ``trust_US`` of face value, because a
 Mexico that reneges retreats to that point; symmetrically for Mexico below ``d_US,k``.
 Each side's value on an issue is then concave and piecewise linear with breakpoints at
@@ -19,19 +19,6 @@ from __future__ import annotations
 import numpy as np
 
 US, MX = 0, 1
-
-
-def value_us(x, w, d_mx, trust):
-    """US risk-adjusted value of positions ``x`` (summed over the last axis)."""
-    ir_mx = 1.0 - d_mx
-    t = np.asarray(trust)[..., None]
-    return np.sum(w * (np.minimum(x, ir_mx) + t * np.maximum(x - ir_mx, 0.0)), axis=-1)
-
-
-def value_mx(x, w, d_us, trust):
-    """Mexican risk-adjusted value of positions ``x`` (summed over the last axis)."""
-    t = np.asarray(trust)[..., None]
-    return np.sum(w * (1.0 - np.maximum(x, d_us) + t * np.maximum(d_us - x, 0.0)), axis=-1)
 
 
 def segments(d_us, d_mx):

@@ -1,4 +1,4 @@
-"""Per-world, per-episode metrics (DESIGN 1.8).
+"""Per-world, per-episode metrics (docs/model.md §9).
 
 Outcomes are valued with the scenario's salience weights, not the weights a country
 negotiates with after backlash: backlash changes how Mexico bargains, not what an outcome is

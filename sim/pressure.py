@@ -1,4 +1,4 @@
-"""US coercive pressure: threats, backlash and unilateral action (DESIGN 1.6).
+"""US coercive pressure: threats, backlash and unilateral action (docs/model.md §6).
 
 ``pressure`` (pi) is the credibility of US threats and its propensity to act alone.
 

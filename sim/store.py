@@ -3,69 +3,52 @@
 Each finished cell is one small JSON file holding its rows of ``cells.csv``,
 ``trajectories.csv`` and (when asked for) ``worlds.csv`` as CSV text. Files are keyed by a
 fingerprint of everything that changes a cell's numbers (the config without the sweep axes
-and output options, and the source code of ``sim``), so a run with the same command finds
-the cells it already finished, while a changed config or a changed model never reuses stale
-numbers. Writes are atomic: a killed run leaves whole files or none.
+and output options, every module of ``sim`` and the numeric libraries' versions), so a run
+with the same command finds the cells it already finished, while a changed config or a
+changed model never reuses stale numbers. Writes are atomic: a killed run leaves whole
+files or none.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
-from enum import Enum
 from functools import cache
+from importlib import metadata
 from pathlib import Path
+
+from omegaconf import OmegaConf
 
 from sim.cells import Cell
 from sim.config import Config
 
 # Keys that choose cells or shape the output but do not change a cell's numbers.
-NOT_IN_FINGERPRINT = {"experiment", "map", "jobs", "store", "trust", "pressure"}
+NOT_IN_FINGERPRINT = {"experiment", "map", "jobs", "store", "trust", "pressure", "figures"}
+# Libraries whose upgrade may change a cell's numbers (numpy draws and sums them).
+NUMERIC_DEPENDENCIES = ("numpy", "mesa")
 
 
-# The modules whose code decides a cell's numbers (not the plots, the app or the CLI).
-ENGINE = [
-    "agents",
-    "bargaining",
-    "cells",
-    "config",
-    "events",
-    "frameworks",
-    "guarantor",
-    "issues",
-    "metrics",
-    "model",
-    "pressure",
-    "runner",
-    "trust",
-]
+PACKAGE = Path(__file__).parent
 
 
 @cache
-def code_version() -> str:
-    """A hash of the engine's source, so results never outlive the code that made them."""
+def code_version(package: Path = PACKAGE) -> str:
+    """A hash of every module of ``package`` and of the numeric libraries' versions, so
+    results never outlive the code that made them."""
     h = hashlib.sha256()
-    for name in ENGINE:
-        h.update(name.encode() + (Path(__file__).parent / f"{name}.py").read_bytes())
+    for path in sorted(package.rglob("*.py")):
+        h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    for name in NUMERIC_DEPENDENCIES:
+        h.update(f"{name}=={metadata.version(name)}".encode())
     return h.hexdigest()[:16]
 
 
-def _plain(obj):
-    if dataclasses.is_dataclass(obj):
-        return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, Enum):
-        return obj.value
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_plain(v) for v in obj]
-    return obj
-
-
 def fingerprint(cfg: Config) -> str:
-    plain = {k: v for k, v in _plain(cfg).items() if k not in NOT_IN_FINGERPRINT}
+    """What decides a cell's numbers, besides the cell's own key: the config without the
+    sweep axes and the output options, and :func:`code_version`."""
+    plain = OmegaConf.to_container(OmegaConf.structured(cfg), enum_to_str=True)
+    plain = {k: v for k, v in plain.items() if k not in NOT_IN_FINGERPRINT}
     plain["framework"].pop("name")  # the cell's own framework is in its key
     plain["output"] = {"worlds": cfg.output.worlds}
     plain["scenario"] = plain["scenario"]["name"]

@@ -81,17 +81,16 @@ def test_a_multirun_root_gets_merged_tables_and_figures(linkage_cmd, tmp_path):
     assert "map_mx_utility" in (figures / "README.md").read_text()
 
 
-def test_linkage_report_redraws_any_output_directory(tmp_path, linkage_cmd):
+def test_linkage_report_redraws_any_output_directory(tmp_path, linkage_cmd, report_cmd):
     out = tmp_path / "one"
     subprocess.run(
         [linkage_cmd, "experiment=single", *COMMON, f"hydra.run.dir={out}"],
         check=True,
         capture_output=True,
     )
-    report = str(linkage_cmd).replace("linkage", "linkage-report")
-    proc = subprocess.run([report, str(out)], capture_output=True, text=True)
+    proc = subprocess.run([report_cmd, str(out)], capture_output=True, text=True)
     assert proc.returncode == 0 and (out / "figures" / "README.md").exists(), proc.stderr
-    bad = subprocess.run([report, str(tmp_path / "nowhere")], capture_output=True, text=True)
+    bad = subprocess.run([report_cmd, str(tmp_path / "nowhere")], capture_output=True, text=True)
     assert bad.returncode == 2 and "no cells.csv" in bad.stderr
 
 
