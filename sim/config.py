@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING, DictConfig, OmegaConf
+from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
 
 DEFAULT_ISSUES = ["trade", "security", "migration", "sovereignty"]
 
@@ -326,9 +326,33 @@ def register() -> None:
 def to_config(cfg: DictConfig | Config) -> Config:
     """The composed Hydra config as a validated :class:`Config` object."""
     if isinstance(cfg, DictConfig):
+        _closed(cfg, "")
         cfg = OmegaConf.to_object(cfg)
     validate(cfg)
     return cfg
+
+
+def _closed(node, key: str) -> None:
+    """Refuse keys the schema does not know. Hydra lifts the schema's closure for keys
+    added with ``+`` and ``to_object`` then drops them silently: a typo would run defaults."""
+    if isinstance(node, DictConfig | ListConfig) and (node._is_none() or node._is_missing()):
+        return
+    if isinstance(node, ListConfig):
+        for i, item in enumerate(node._iter_ex(resolve=False)):
+            _closed(item, f"{key}[{i}]")
+        return
+    if not isinstance(node, DictConfig):
+        return
+    schema = OmegaConf.get_type(node)
+    known = {f.name for f in fields(schema)} if is_dataclass(schema) else None
+    for name in node.keys():
+        path = f"{key}.{name}" if key else str(name)
+        if known is not None and name not in known:
+            where = f"a key of {key}" if key else "a config key"
+            raise ConfigError(
+                path, node._get_node(name)._value(), f"{where} ({', '.join(sorted(known))})"
+            )
+        _closed(node._get_node(name), path)
 
 
 def _weights(key, weights: dict, issues: list[str], *, sums_to_one: bool):

@@ -107,3 +107,12 @@ def test_a_bad_event_on_the_command_line_is_one_line_and_exit_2(linkage_cmd, tmp
 
 def test_defaults_validate():
     assert isinstance(load([]), Config)
+
+
+@pytest.mark.parametrize(
+    "key", ["foo", "threat.sizee", "scenario.foo", "countries.MX.speed", "map.trustt"]
+)
+def test_the_schema_is_closed_even_to_keys_added_with_plus(key):
+    with pytest.raises(ConfigError) as err:
+        load([f"+{key}=1"])
+    assert err.value.key == key
