@@ -37,6 +37,7 @@ def test_stored_without_outputs(path):
     assert "widgets" not in nb.metadata, f"{path.name}: stored widget state"
 
 
+@pytest.mark.slow  # a kernel per notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_executes(path, tmp_path, monkeypatch):
     # A kernelspec named python3 that runs this very interpreter: a python3 kernel

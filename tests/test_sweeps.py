@@ -38,6 +38,7 @@ def multirun(cmd, root, launcher):
     return root / "cells.csv"
 
 
+@pytest.mark.slow  # every launcher, one process each
 def test_launchers_and_the_in_process_grid_agree_bit_for_bit(linkage_cmd, tmp_path):
     grid = tmp_path / "grid"
     proc = subprocess.run(
@@ -54,6 +55,7 @@ def test_launchers_and_the_in_process_grid_agree_bit_for_bit(linkage_cmd, tmp_pa
         assert cell_rows(merged) == expected, launcher
 
 
+@pytest.mark.slow
 def test_a_multirun_root_gets_merged_tables_and_figures(linkage_cmd, tmp_path):
     root = tmp_path / "sweep"
     proc = subprocess.run(
