@@ -1,18 +1,19 @@
-"""The seminar app (DESIGN 2.7): the model live in the browser, on Mesa's SolaraViz.
+"""The seminar app: the model live in the browser, on Mesa's SolaraViz.
 
     linkage-app                               # then open http://127.0.0.1:8765/
     linkage-app --host 0.0.0.0 --port 9000
 
 In a notebook, ``from sim.app import Page; Page()`` shows the same page in the cell.
 
-The page is one Mesa ``SolaraViz`` over a :class:`~sim.seminar.SeminarModel` (that is,
-``LinkageModel`` itself), with the pictures of ``sim.app_figures``. Every visitor gets a
-model of their own (``Page`` makes it with ``solara.use_memo``). Moving a control rebuilds
-the model with the new parameters and replays it to the episode on screen, so a slider
-redraws at once; Step, Play and Reset are Mesa's. The views are matplotlib figures in Mesa's
-plot grid: trust, utilities and agreement, the positions of the latest agreement, the
-negotiation dance of the latest episode beside the scenario's teaching text, and a small
-trust x pressure map computed on request.
+The page is Mesa's SolaraViz, less what a seminar does not need (:func:`SeminarViz`), over a
+:class:`~sim.seminar.SeminarModel` (that is, ``LinkageModel`` itself), with the pictures of
+``sim.app_figures``. Every visitor gets a model of their own (``Page`` makes it with
+``solara.use_memo``). Moving a control rebuilds the model with the new parameters and
+replays it to the episode on screen, so a slider redraws at once; Step, Play and Reset are
+Mesa's. The views are matplotlib figures in Mesa's plot grid: trust, utilities and
+agreement, the positions of the latest agreement, the negotiation dance of the latest
+episode beside the scenario's teaching text, and a small trust x pressure map computed on
+request.
 
 The page needs no network: its front-end comes from the ``solara-assets`` package, which
 ``pip install -e '.[app]'`` installs (see ``pyproject.toml`` for the pins and why).
@@ -47,7 +48,11 @@ os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "false")  # no calls h
 
 import solara  # noqa: E402  (after the telemetry switch)
 import solara.lab  # noqa: E402
-from mesa.visualization import SolaraViz  # noqa: E402
+from mesa.visualization.solara_viz import (  # noqa: E402
+    ModelController,
+    ModelCreator,
+    make_initial_grid_layout,
+)
 from mesa.visualization.utils import update_counter  # noqa: E402
 
 
@@ -141,7 +146,7 @@ def MapView(model: SeminarModel):
     p = model.params
     with solara.Column(classes=["linkage-map"], style={"width": "100%"}):
         solara.Button(
-            f"Compute map ({MAP_SIDE}x{MAP_SIDE}x2 cells, {MAP_WORLDS} worlds each)",
+            "Compute map",
             color="primary",
             on_click=lambda: map_task(p),
             disabled=map_task.pending,
@@ -156,7 +161,9 @@ def MapView(model: SeminarModel):
         if image is None:
             solara.Text(
                 "Linked minus delinked Mexican utility over initial trust x US pressure, for "
-                "the scenario, episodes and seed on the left. Press the button to compute it."
+                "the scenario, episodes and seed on the left: "
+                f"{MAP_SIDE}x{MAP_SIDE} cells per framework, {MAP_WORLDS} worlds each. "
+                "Press the button to compute it."
             )
         else:
             solara.Text(f"computed in {result['seconds']:.1f} s", classes=["linkage-map-time"])
@@ -225,6 +232,45 @@ def model_params(values: dict[str, solara.Reactive], p: Params) -> dict:
 # The views, in Mesa's plot grid (two per row): trust | utilities, dance | teaching text,
 # positions | map.
 VIEWS = [TrustView, UtilityView, DanceView, TeachingView, PositionsView, MapView]
+PLAY_DELAY = 300  # ms between episodes when playing, at first
+
+
+@solara.component
+def SeminarViz(model: solara.Reactive, model_params: dict, name: str):
+    """Mesa's ``SolaraViz`` as a seminar needs it: Mesa's own Reset, Play and Step
+    (``ModelController``), parameter controls (``ModelCreator``) and plot grid, without what
+    means nothing to a student: the tab bar of a single page ("Page 0"), the "Time" card, the
+    "Render Interval" and "Use Threads" controls (one episode per step, no threads) and the
+    theme switch (the figures are drawn on white). Mesa's play interval stays, as a delay."""
+    parameters = solara.use_reactive({})  # what Reset rebuilds from (ModelCreator fills it)
+    delay = solara.use_reactive(PLAY_DELAY)
+    every_step = solara.use_reactive(1)
+    threads = solara.use_reactive(False)
+    layout, set_layout = solara.use_state(make_initial_grid_layout(len(VIEWS)))
+    with solara.AppBar():
+        solara.AppBarTitle(name)
+    with solara.Sidebar(), solara.Column():
+        with solara.Card("Controls"):
+            ModelController(
+                model,
+                model_parameters=parameters,
+                play_interval=delay,
+                render_interval=every_step,
+                use_threads=threads,
+            )
+            with solara.Div(style={"margin-top": "16px"}):
+                solara.SliderInt(
+                    f"Play delay {delay.value} ms", value=delay, min=100, max=2000, step=100
+                )
+        with solara.Card("Model Parameters"):
+            ModelCreator(model, model_params, model_parameters=parameters)
+    solara.GridDraggable(
+        items=[view(model.value) for view in VIEWS],
+        grid_layout=layout,
+        resizable=True,
+        draggable=True,
+        on_grid_layout=set_layout,
+    )
 
 
 def rebuild(
@@ -280,13 +326,7 @@ def Page():
     if error.value:
         with solara.Sidebar():
             solara.Error(error.value)
-    SolaraViz(
-        model,
-        components=[(view, 0) for view in VIEWS],
-        model_params=model_params(values, current),
-        name="linkage: US-Mexico issue linkage",
-        play_interval=300,
-    )
+    SeminarViz(model, model_params(values, current), name="linkage: US-Mexico issue linkage")
 
 
 # --- the command -----------------------------------------------------------------------
