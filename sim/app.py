@@ -32,6 +32,7 @@ import threading
 import warnings
 
 from sim.app_figures import compute_map, figure_png, map_png
+from sim.config import scenario_names
 from sim.seminar import (
     DEFAULTS,
     FRAMEWORKS,
@@ -41,7 +42,6 @@ from sim.seminar import (
     Params,
     SeminarModel,
     scenario_start,
-    scenarios,
 )
 
 os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "false")  # no calls home
@@ -177,7 +177,7 @@ def model_params(values: dict[str, solara.Reactive], p: Params) -> dict:
         "scenario_name": {
             "type": "Select",
             "value": values["scenario_name"],
-            "values": scenarios(),
+            "values": scenario_names(),
             "label": "Scenario",
         },
         "framework": {

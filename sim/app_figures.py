@@ -17,22 +17,23 @@ import uuid
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import TextToPath
 from matplotlib.ticker import MaxNLocator
 
 from sim import plot
 from sim.cells import Cell
-from sim.runner import run_cells
+from sim.model import TableRecord
+from sim.plot import AGREE, GREY, MX, TRACK, US
+from sim.runner import ci95, run_cells
 from sim.seminar import MAP_SIDE, MAP_WORLDS, Params, SeminarModel, blocks, config_for, series
 
-# Okabe-Ito, safe for the common colour-vision deficiencies
-US_COLOUR = "#0072B2"
-MX_COLOUR = "#D55E00"
-AGREE_COLOUR = "#009E73"
-GREY = "#7F7F7F"
 DPI = 100
 
 # Fixed layouts (no constrained layout): a figure must draw in well under a second.
 WIDTH, HEIGHT = 5.0, 3.8  # inches, at DPI: about a cell of Mesa's plot grid
+PAD_PT = 8.0  # clear space between the figure's edge and its outermost text, in points
+_TEXT = TextToPath()
 
 
 def png(fig: Figure) -> bytes:
@@ -47,15 +48,32 @@ def _figure(title: str, height: float = HEIGHT) -> Figure:
     return fig
 
 
-def _band(ax, x, values, colour, label):
-    """Mean line, and the 10-90% band over worlds when there is more than one world."""
-    if values.shape[0] == 0:
+def _lines(ax, x, model: SeminarModel, names, worlds: slice):
+    """``sim.plot``'s lines of metrics ``names`` over episodes ``x``: the mean over the
+    block's ``worlds`` with its 95% interval of the mean (none for one world)."""
+    if len(x) == 0:
         return
-    mean = np.nanmean(values, axis=1) if values.shape[1] > 1 else values[:, 0]
-    if values.shape[1] > 1:
-        lo, hi = np.nanpercentile(values, [10, 90], axis=1)
-        ax.fill_between(x, lo, hi, color=colour, alpha=0.2, lw=0)
-    ax.plot(x, mean, color=colour, lw=2, label=label, marker="o" if len(x) < 3 else None, ms=4)
+    values = {m: series(model, m)[:, worlds] for m in names}
+    mean = {m: v.mean(axis=1) for m, v in values.items()}
+    ci = {m: ci95(v) for m, v in values.items()}
+    plot.episode_lines(ax, x, mean, ci, names, "o-" if len(x) < 3 else "-")
+
+
+def _text_width(texts, size: float) -> float:
+    """Width in points of the widest line of ``texts`` at ``size`` points (measured from
+    the font, without drawing)."""
+    prop = FontProperties(size=size)
+    lines = [line for t in texts for line in str(t).splitlines()] or [""]
+    return max(_TEXT.get_text_width_height_descent(s, prop, ismath=False)[0] for s in lines)
+
+
+def _left(ticks, label_lines: int = 0, size: float = 10.0) -> float:
+    """The left margin, as a share of the width, that fits y tick labels ``ticks`` and a y
+    label of ``label_lines`` lines at ``size`` points, with a pad: measured, so that a
+    scenario's long issue names are never cut."""
+    ticks_pt = 3.5 + 3.5 + _text_width(ticks, size)  # tick, pad, labels
+    label_pt = label_lines * size * 1.2 + 4.0 if label_lines else 0.0
+    return (ticks_pt + label_pt + PAD_PT) / 72 / WIDTH
 
 
 def _episode_ticks(episodes: int) -> list[int]:
@@ -65,7 +83,9 @@ def _episode_ticks(episodes: int) -> list[int]:
 
 def _worlds_note(model) -> str:
     reps = model.cfg.replications
-    return "one world" if reps == 1 else f"lines: mean of {reps} worlds; bands: 10-90%"
+    if reps == 1:
+        return "one world"
+    return f"lines: mean of {reps} worlds; bands: 95% interval of the mean"
 
 
 def _legend_below(fig: Figure, ax, model: SeminarModel) -> Figure:
@@ -83,12 +103,12 @@ def trust_figure(model: SeminarModel) -> Figure:
     bl = blocks(model)
     fig = _figure("Trust")
     axes = fig.subplots(1, len(bl), sharey=True, squeeze=False)[0]
-    fig.subplots_adjust(left=0.16, right=0.97, bottom=0.26, top=0.86, wspace=0.14)
-    us, mx = series(model, "trust_us"), series(model, "trust_mx")
-    x = np.arange(us.shape[0])
+    ylabel = "trust (expected share of\ncostly promises kept)"
+    left = _left(["0.5"], label_lines=2)
+    fig.subplots_adjust(left=left, right=0.96, bottom=0.26, top=0.86, wspace=0.14)
+    x = np.arange(series(model, "trust_us").shape[0])
     for ax, (title, w, _) in zip(axes, bl, strict=True):
-        _band(ax, x, us[:, w], US_COLOUR, "US trust in Mexico")
-        _band(ax, x, mx[:, w], MX_COLOUR, "Mexican trust in the US")
+        _lines(ax, x, model, ["trust_us", "trust_mx"], w)
         ax.set_xlim(0, model.cfg.episodes)
         ax.set_ylim(0, 1)
         ax.set_xticks(_episode_ticks(model.cfg.episodes))
@@ -96,7 +116,7 @@ def trust_figure(model: SeminarModel) -> Figure:
         ax.set_xlabel("episode")
         ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("trust (expected share of\ncostly promises kept)")
+    axes[0].set_ylabel(ylabel)
     return _legend_below(fig, axes[0], model)
 
 
@@ -107,21 +127,19 @@ def utility_figure(model: SeminarModel) -> Figure:
     axes = fig.subplots(
         2, len(bl), sharex=True, sharey="row", squeeze=False, gridspec_kw={"height_ratios": [3, 2]}
     )
-    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.3, top=0.88, wspace=0.14, hspace=0.12)
-    u_us, u_mx = series(model, "us_utility"), series(model, "mx_utility")
-    agree = series(model, "agreement_rate")
-    x = np.arange(1, u_us.shape[0] + 1)
+    left = _left(["0.00"], label_lines=2)
+    fig.subplots_adjust(left=left, right=0.96, bottom=0.3, top=0.88, wspace=0.14, hspace=0.12)
+    x = np.arange(1, series(model, "us_utility").shape[0] + 1)
     us, mx = model.us, model.mx
     d_us = float(us.base_salience @ us.disagreement)
     d_mx = float(mx.base_salience @ mx.disagreement)
     for j, (title, w, _) in enumerate(bl):
         top, bottom = axes[0, j], axes[1, j]
-        _band(top, x, u_us[:, w], US_COLOUR, "US utility")
-        _band(top, x, u_mx[:, w], MX_COLOUR, "Mexican utility")
-        top.axhline(d_us, color=US_COLOUR, ls=":", lw=1.5, label="US no-deal utility")
-        top.axhline(d_mx, color=MX_COLOUR, ls=":", lw=1.5, label="Mexican no-deal utility")
+        _lines(top, x, model, ["us_utility", "mx_utility"], w)
+        top.axhline(d_us, color=US, ls=":", lw=1.5, label="US no-deal utility")
+        top.axhline(d_mx, color=MX, ls=":", lw=1.5, label="Mexican no-deal utility")
         top.set_title(title, fontsize=10)
-        _band(bottom, x, agree[:, w], AGREE_COLOUR, "issues agreed and kept")
+        _lines(bottom, x, model, ["agreement_rate"], w)
         bottom.set_ylim(-0.05, 1.05)
         bottom.set_yticks([0, 0.5, 1], ["0", "0.5", "1"])
         bottom.set_xlim(0, model.cfg.episodes)
@@ -132,20 +150,17 @@ def utility_figure(model: SeminarModel) -> Figure:
             ax.grid(alpha=0.3)
     axes[0, 0].set_ylabel("utility (0-1)")
     axes[1, 0].set_ylabel("share of issues\nagreed and kept")
+    fig.align_ylabels(axes[:, 0])
     return _legend_below(fig, axes[0, 0], model)
 
 
-def latest_agreements(dances: list, issues: list[str]) -> dict[str, tuple[int, float]]:
-    """Issue -> (episode, position) of the latest agreement on it."""
+def latest_agreements(tables: list[TableRecord]) -> dict[str, tuple[int, float]]:
+    """Issue -> (episode, position) of the latest agreement on it in one world's record."""
     out: dict[str, tuple[int, float]] = {}
-    for d in reversed(dances or []):
-        for t in d["tables"]:
-            if not t["agreed"]:
-                continue
-            for issue, x in zip(t["issues"], t["x"], strict=True):
-                out.setdefault(issue, (d["episode"], float(x)))
-        if len(out) == len(issues):
-            break
+    for t in reversed(tables):
+        if t.agreed:
+            for issue, x in zip(t.issues, t.x, strict=True):
+                out.setdefault(issue, (t.episode, float(x)))
     return out
 
 
@@ -155,27 +170,27 @@ def positions_figure(model: SeminarModel) -> Figure:
     issues = model.issues
     fig = _figure("Issue positions of the latest agreement")
     axes = fig.subplots(1, len(bl), sharey=True, squeeze=False)[0]
-    longest = max(len(k) for k in model.issues)  # room for the issue names on the left
-    fig.subplots_adjust(left=0.06 + 0.013 * longest, right=0.97, bottom=0.3, top=0.86, wspace=0.08)
+    left, right = _left(issues), 0.96
+    fig.subplots_adjust(left=left, right=right, bottom=0.3, top=0.86, wspace=0.08)
     d_us, d_mx = model.us.disagreement, model.mx.disagreement
     y = np.arange(len(issues))[::-1]
-    for ax, (title, _, dances) in zip(axes, bl, strict=True):
-        latest = latest_agreements(dances, issues)
+    for ax, (title, _, tables) in zip(axes, bl, strict=True):
+        latest = latest_agreements(tables)
         for i, issue in enumerate(issues):
             lo, hi = d_us[i], 1.0 - d_mx[i]
-            ax.plot([0, 1], [y[i], y[i]], color="#DDDDDD", lw=7, solid_capstyle="butt", zorder=0)
+            ax.plot([0, 1], [y[i], y[i]], color=TRACK, lw=7, solid_capstyle="butt", zorder=0)
             if lo < hi:
                 ax.plot(
                     [lo, hi],
                     [y[i], y[i]],
-                    color=AGREE_COLOUR,
+                    color=AGREE,
                     alpha=0.4,
                     lw=7,
                     solid_capstyle="butt",
                     zorder=1,
                     label="both better off than with no deal" if i == 0 else None,
                 )
-            for point, colour, side in ((lo, US_COLOUR, "US"), (hi, MX_COLOUR, "Mexican")):
+            for point, colour, side in ((lo, US, "US"), (hi, MX, "Mexican")):
                 ax.plot(
                     point, y[i], marker="|", ls="none", ms=16, mew=2.5, color=colour, zorder=2,
                     label=f"{side} no-deal point" if i == 0 else None,
@@ -206,27 +221,28 @@ def positions_figure(model: SeminarModel) -> Figure:
         ax.set_xticks([0, 0.25, 0.5, 0.75, 1], ["0", "", "0.5", "", "1"])
         ax.set_title(f"{title}, world 0", fontsize=10)
     axes[0].set_yticks(y, issues)
-    fig.text(0.57, 0.2, "position (0 = Mexico's ideal, 1 = the US ideal)", ha="center", fontsize=9)
+    label = "position (0 = Mexico's ideal, 1 = the US ideal)"
+    fig.text((left + right) / 2, 0.2, label, ha="center", fontsize=9)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncols=2, fontsize=8, frameon=False)
     return fig
 
 
-def draw_dance(ax, table: dict, panels: int = 1) -> None:
+def draw_dance(ax, table: TableRecord, panels: int = 1) -> None:
     """One table's negotiation (``sim.plot.dance``), made compact for one of ``panels``
     panels: the legend moves to the figure, the labels shrink."""
     plot.dance(ax, table)
     if ax.get_legend() is not None:
         ax.get_legend().remove()
-    name = ", ".join(table["issues"]) if len(table["issues"]) < 3 else "all issues"
+    name = ", ".join(table.issues) if len(table.issues) < 3 else "all issues"
     if panels == 1:
-        outcome = f"agreed in round {int(table['round']) + 1}" if table["agreed"] else "no deal"
+        outcome = f"agreed in round {table.round + 1}" if table.agreed else "no deal"
         ax.set_title(f"{name}: {outcome}", fontsize=8)
     elif panels <= 4:
-        outcome = f"round {int(table['round']) + 1}" if table["agreed"] else "no deal"
+        outcome = f"round {table.round + 1}" if table.agreed else "no deal"
         ax.set_title(f"{name}, {outcome}", fontsize=6.5, pad=2)
     else:
-        ax.set_title(name if table["agreed"] else f"{name}: no deal", fontsize=6.5, pad=2)
+        ax.set_title(name if table.agreed else f"{name}:\nno deal", fontsize=6.5, pad=2)
     if panels > 1:
         ax.set_xticks([0, 1], ["0", "1"])
         ax.set_yticks([0, 1], ["0", "1"])
@@ -246,15 +262,20 @@ def _legend_label(label: str) -> str:
     return label
 
 
+def _latest_episode(tables: list[TableRecord]) -> list[TableRecord]:
+    """The tables of the latest episode in one world's record."""
+    return [t for t in tables if t.episode == tables[-1].episode] if tables else []
+
+
 def dance_figure(model: SeminarModel) -> Figure:
     """The negotiation dance of the latest episode, world 0 (and the first delinked world)."""
     bl = blocks(model)
     fig = _figure("The negotiation dance (utility on each table, 0-1)")
     left, width = 0.1, 0.87 / len(bl)
     handles: dict = {}
-    for b, (title, _, dances) in enumerate(bl):
+    for b, (title, _, record) in enumerate(bl):
         x0 = left + b * width
-        tables = dances[-1]["tables"] if dances else []
+        tables = _latest_episode(record)
         n = len(tables)
         cols = 1 if n <= 1 else 2 if n <= 4 else 3
         rows = max(1, math.ceil(n / cols))
@@ -268,7 +289,7 @@ def dance_figure(model: SeminarModel) -> Figure:
             wspace=0.25,
             hspace=0.45 if rows < 3 else 0.55,
         )
-        head = f"{title}: episode {dances[-1]['episode']}, world 0" if dances else title
+        head = f"{title}: episode {tables[0].episode}, world 0" if tables else title
         fig.text(x0 + width / 2, 0.9, head, ha="center", fontsize=10)
         if not tables:
             ax = fig.add_subplot(gs[0, 0])

@@ -1,4 +1,4 @@
-"""Bargaining on one table: alternating offers with time-dependent concession (DESIGN 1.4).
+"""Bargaining on one table: alternating offers with time-dependent concession (docs/model.md §3).
 
 A batch holds B independent negotiations ("tables"), each over the same number m of
 issues; arrays have shape (B, m) or (B,). Everything is vectorised over tables and
@@ -18,7 +18,7 @@ round whose offer the responder accepts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -46,7 +46,9 @@ class Outcome:
     agreed: np.ndarray  # (B,) bool
     x: np.ndarray  # (B, m) agreed positions, NaN where no agreement
     round: np.ndarray  # (B,) index of the agreeing round, ``rounds`` when none
-    offers: np.ndarray | None = None  # (B, rounds, 2): (US, MX) value of each round's offer
+    # (US, MX) value of each round's offer, (len(recorded), rounds, 2): only for the tables
+    # ``negotiate`` was asked to record, in that order; None when none were
+    offers: np.ndarray | None = None
     best: np.ndarray | None = None  # (B, 2): top of each side's aspiration
 
 
@@ -65,9 +67,10 @@ class Aspiration:
         """The aspiration of each table at its own round index ``r`` (B,)."""
         return self.reservation + self.span * (1.0 - self.power[self.which, r])
 
-    def all(self):
-        """The aspiration of every table at every time, (B, T)."""
-        return self.reservation[:, None] + self.span[:, None] * (1.0 - self.power[self.which])
+    def all(self, rows=slice(None)):
+        """The aspiration of every table (or of the tables ``rows``) at every time, (B, T)."""
+        span = self.span[rows, None]
+        return self.reservation[rows, None] + span * (1.0 - self.power[self.which[rows]])
 
 
 def aspiration(t, reservation, best, e):
@@ -86,6 +89,10 @@ class Path:
     G: np.ndarray  # (B, S+1) cumulative true gain to the partner, from 0
     gain: np.ndarray  # (B, S) true gain to the partner per segment, sorted
     top: np.ndarray  # (B,) own value at own ideal
+
+    def take(self, rows) -> Path:
+        """The paths of the tables ``rows`` only."""
+        return Path(*(getattr(self, f.name)[rows] for f in fields(self)))
 
     def partner_value(self, budget):
         """The partner's true value of the offer that spends ``budget`` (B, T)."""
@@ -220,8 +227,15 @@ def _first_acceptance(
     return np.where(lo < K, turns[np.minimum(lo, K - 1)], rounds)
 
 
-def negotiate(tab: Tables, rounds: int, first_mover: str = "US", record: bool = False) -> Outcome:
-    """Run alternating offers on every table of the batch; see the module docstring."""
+def negotiate(
+    tab: Tables, rounds: int, first_mover: str = "US", record: bool | np.ndarray = False
+) -> Outcome:
+    """Run alternating offers on every table of the batch; see the module docstring.
+
+    ``record``: the tables whose every offer to keep in ``Outcome.offers`` (True: all, or
+    an array of table indices). Offers cost as much as the rest, so only ask for the few
+    tables to be drawn; recording changes no other number.
+    """
     p = paths(tab)
     # The top of c's aspiration: the best value c can get in a package the partner could
     # accept, i.e. the partner conceding exactly down to its own reservation.
@@ -249,18 +263,28 @@ def negotiate(tab: Tables, rounds: int, first_mover: str = "US", record: bool = 
         if mask.any():
             x[mask] = _position(p[side], side, p[side].top - a.at(at))[mask]
 
-    offers = _offers(p, a_us.all(), a_mx.all(), r_us, r_mx) if record else None
+    rows = _recorded(record, B)
+    offers = _offers(p, a_us, a_mx, r_us, r_mx, rows) if len(rows) else None
     return Outcome(agreed, x, agree_round, offers, np.stack([best_us, best_mx], axis=1))
 
 
-def _offers(p, a_us, a_mx, r_us, r_mx) -> np.ndarray:
-    """Every round's offer valued by both sides, (B, rounds, 2), for the negotiation dance."""
-    B, rounds = a_us.shape
-    offers = np.full((B, rounds, 2), np.nan)
+def _recorded(record, B: int) -> np.ndarray:
+    """Indices of the tables whose offers to keep: all (True), none (False) or those given."""
+    if isinstance(record, bool):
+        return np.arange(B if record else 0)
+    return np.asarray(record, np.intp)
+
+
+def _offers(p, a_us: Aspiration, a_mx: Aspiration, r_us, r_mx, rows) -> np.ndarray:
+    """Every round's offer of the tables ``rows``, valued by both sides, (len(rows), rounds,
+    2), for the negotiation dance. Each table's offers depend on that table alone."""
+    rounds = a_us.power.shape[1]
+    offers = np.full((len(rows), rounds, 2), np.nan)
     for side, a, turns, own, other in (("us", a_us, r_us, 0, 1), ("mx", a_mx, r_mx, 1, 0)):
-        budget = p[side].top[:, None] - a[:, turns]
-        offers[:, turns, own] = p[side].top[:, None] - np.minimum(budget, p[side].C[:, -1:])
-        offers[:, turns, other] = p[side].partner_value(budget)
+        path = p[side].take(rows)
+        budget = path.top[:, None] - a.all(rows)[:, turns]
+        offers[:, turns, own] = path.top[:, None] - np.minimum(budget, path.C[:, -1:])
+        offers[:, turns, other] = path.partner_value(budget)
     return offers
 
 

@@ -20,7 +20,8 @@ from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
 from sim import runner
-from sim.config import ConfigError, ExperimentName, register, to_config
+from sim.config import ConfigError, register, to_config
+from sim.sweep import StopSweep
 
 log = logging.getLogger("linkage")
 register()
@@ -58,6 +59,9 @@ def _run_and_report(func):
     # narrowest hook (the version is pinned below 1.4).
     try:
         return func()
+    except StopSweep as ex:  # a callback's verdict: already one line
+        print(f"linkage: error: {ex.message}", file=sys.stderr)
+        sys.exit(ex.status)
     except (ConfigError, HydraException, OmegaConfBaseException) as ex:
         if os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise
@@ -82,24 +86,20 @@ def _main(dcfg: DictConfig) -> None:
     print(f"linkage: results in {out}")
 
 
-def draw(cfg, out: Path, files) -> None:
-    """The run's figures; a single run also replays its cell to draw the negotiation dance."""
+def draw(cfg, out: Path, files: runner.Outputs) -> None:
+    """The run's figures; a single run's record (kept by the run itself, see ``runner.run``)
+    gives the negotiation dance of episode ``figures.episode``."""
     import pandas as pd
 
     from sim import report
 
-    dance = []
-    if cfg.experiment.name is ExperimentName.single:
-        model = runner.simulate(cfg, runner.cells_for(cfg), record=True)
-        dance = model.dances[cfg.figures.episode - 1]["tables"]
+    dance = [t for t in files.record if t.episode == cfg.figures.episode]
     fig_dir = report.figures(
         out,
         pd.read_csv(files["cells"]),
         pd.read_csv(files["trajectories"]),
         dance,
-        formats=cfg.figures.formats,
-        chosen=cfg.figures.cells,
-        episode=cfg.figures.episode,
+        cfg.figures,
     )
     log.info("figures in %s", fig_dir)
 

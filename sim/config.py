@@ -317,6 +317,8 @@ class Config:
     def check(self, key: str, root: Config) -> None:
         if len(self.issues) == 0 or len(set(self.issues)) != len(self.issues):
             raise ConfigError("issues", self.issues, "a non-empty list of distinct issue names")
+        if self.store is not None and not self.store.strip():
+            raise ConfigError("store", self.store, "a directory, or null for no shared store")
 
 
 def register() -> None:

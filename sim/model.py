@@ -1,6 +1,6 @@
 """LinkageModel: W parallel worlds of US-Mexico negotiation, one Mesa step per episode.
 
-An episode (DESIGN 1.7): apply the scenario's dated events, form the tables (the
+An episode (docs/model.md §8): apply the scenario's dated events, form the tables (the
 framework), negotiate every table (``sim.bargaining``), execute threats on failed threat
 tables, implement the agreements (keeping or reneging on commitments), update trust and
 salience, and collect the metrics. Worlds are the rows of every array; cells (parameter
@@ -10,6 +10,7 @@ combinations) own consecutive blocks of ``replications`` worlds and their own ge
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -71,11 +72,39 @@ class Round:
     rounds: np.ndarray  # (W,) mean rounds used per table
 
 
+@dataclass
+class TableRecord:
+    """One table of one recorded world in one episode: every offer, and what the negotiation
+    dance needs to draw them (docs/model.md §3). Utilities are normalised on the table."""
+
+    episode: int
+    world: int
+    issues: list[str]  # the table's issues, in agenda order
+    w_us: np.ndarray  # (m,) negotiating weights, normalised on the table
+    w_mx: np.ndarray
+    d_us: np.ndarray  # (m,) no-deal values
+    d_mx: np.ndarray
+    reservation: tuple[float, float]  # (R_US, R_MX), including any threat
+    trust: tuple[float, float]  # (tau_US, tau_MX) as bargained with (after any vouching)
+    first_mover: str  # "US" or "MX": who offers in round 0
+    offers: np.ndarray  # (rounds, 2): the (US, MX) value of each round's offer
+    round: int  # index of the agreeing round; ``rounds`` when none
+    agreed: bool
+    x: np.ndarray  # (m,) agreed positions, NaN when no agreement
+
+
 class LinkageModel(mesa.Model):
     """Issue-linkage negotiation between the US and Mexico over ``len(cells) * replications``
-    worlds. ``record=True`` keeps every offer of world 0 for the negotiation dance."""
+    worlds.
 
-    def __init__(self, cfg: Config, cells: list[Cell] | None = None, record: bool = False):
+    ``record_worlds``: world indices whose every table is kept, offers included, in
+    ``record`` (a list of :class:`TableRecord` in the order negotiated), for the
+    negotiation dance. Recording changes no number, and costs only those worlds' offers.
+    """
+
+    def __init__(
+        self, cfg: Config, cells: list[Cell] | None = None, record_worlds: Sequence[int] = ()
+    ):
         cells = cells or [single_cell(cfg)]
         super().__init__(rng=cfg.seed)
         self.cfg = cfg
@@ -114,7 +143,10 @@ class LinkageModel(mesa.Model):
         self.episode = 0
         self.metrics: dict[str, np.ndarray] = {}
         self.outcome: metrics.Implemented | None = None
-        self.dances: list | None = [] if record else None
+        self.record_worlds = np.unique(np.asarray(record_worlds, np.intp))
+        if np.any((self.record_worlds < 0) | (self.record_worlds >= W)):
+            raise ValueError(f"record_worlds {list(record_worlds)} outside the worlds 0..{W - 1}")
+        self.record: list[TableRecord] = []
         self.datacollector = mesa.DataCollector(
             model_reporters={m: partial(_report, name=m) for m in metrics.NAMES}
         )
@@ -178,18 +210,18 @@ class LinkageModel(mesa.Model):
                 guarantor.vouched(mx.trust[wi], vouching),
                 us.concession[wi], mx.concession[wi], r_us, r_mx,
             )  # fmt: skip
-            o = negotiate(tab, cfg.rounds, cfg.first_mover.value, record=self.dances is not None)
+            kept = np.nonzero(np.isin(wi, self.record_worlds))[0]  # rows of recorded worlds
+            o = negotiate(tab, cfg.rounds, cfg.first_mover.value, record=kept)
             agreed[wi[:, None], k] = o.agreed[:, None]
             x[wi[:, None], k] = o.x
             threat[wi[th]] = True
             failed[wi[th & ~o.agreed]] = True
             np.add.at(rounds_sum, wi, np.minimum(o.round + 1, cfg.rounds))
-            if self.dances is not None:
-                self._record(wi, k, tab, o)
+            self._keep(kept, wi, k, tab, o)
         return Round(agreed, x, threat, failed, rounds_sum / size.astype(bool).sum(axis=1))
 
     def _implement(self, r: Round, u_us, u_mx):
-        """Keep or renege on each commitment (DESIGN 1.5) and gather trust evidence."""
+        """Keep or renege on each commitment (docs/model.md §4) and gather trust evidence."""
         d_us, d_mx = self.us.disagreement, self.mx.disagreement
         eps = 1e-12
         costly_us = r.agreed & (r.x < d_us - eps)  # the US concedes below its no-deal value
@@ -237,28 +269,26 @@ class LinkageModel(mesa.Model):
             )
         return acts
 
-    def _record(self, wi, k, tab: Tables, o):
-        first = np.nonzero(wi == 0)[0]
-        if len(first) == 0:
-            return
-        if not self.dances or self.dances[-1]["episode"] != self.episode:
-            self.dances.append({"episode": self.episode, "tables": []})
-        for b in first:
-            self.dances[-1]["tables"].append(
-                {
-                    "issues": [self.issues[i] for i in k[b]],
-                    "w_us": tab.w_us[b] / tab.w_us[b].sum(),
-                    "w_mx": tab.w_mx[b] / tab.w_mx[b].sum(),
-                    "d_us": tab.d_us[b],
-                    "d_mx": tab.d_mx[b],
-                    "reservation": (float(tab.r_us[b]), float(tab.r_mx[b])),
-                    "trust": (float(tab.trust_us[b]), float(tab.trust_mx[b])),
-                    "first_mover": self.cfg.first_mover.value,
-                    "offers": o.offers[b],
-                    "round": int(o.round[b]),
-                    "agreed": bool(o.agreed[b]),
-                    "x": o.x[b],
-                }
+    def _keep(self, kept, wi, k, tab: Tables, o) -> None:
+        """Add the tables ``kept`` (rows of this batch; ``o.offers`` holds theirs) to the record."""
+        for row, b in enumerate(kept):
+            self.record.append(
+                TableRecord(
+                    episode=self.episode,
+                    world=int(wi[b]),
+                    issues=[self.issues[i] for i in k[b]],
+                    w_us=tab.w_us[b] / tab.w_us[b].sum(),
+                    w_mx=tab.w_mx[b] / tab.w_mx[b].sum(),
+                    d_us=tab.d_us[b],
+                    d_mx=tab.d_mx[b],
+                    reservation=(float(tab.r_us[b]), float(tab.r_mx[b])),
+                    trust=(float(tab.trust_us[b]), float(tab.trust_mx[b])),
+                    first_mover=self.cfg.first_mover.value,
+                    offers=o.offers[row],
+                    round=int(o.round[b]),
+                    agreed=bool(o.agreed[b]),
+                    x=o.x[b],
+                )
             )
 
 

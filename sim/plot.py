@@ -1,24 +1,35 @@
 """Figures: the linked-minus-delinked maps, trajectories with bands, the negotiation dance.
 
+The one plotting layer: the run's figures (``sim.report``) and the seminar app's
+(``sim.app_figures``) take their palette, bands, maps, trajectories and dance from here.
 Colours are Okabe & Ito's colour-blind-safe palette (US blue, Mexico vermillion); maps of
-differences use ColorBrewer's PuOr, centred on zero, with the zero contour drawn.
+differences use ColorBrewer's PuOr, centred on zero, with the zero contour drawn; every
+band is the 95% interval of the mean over worlds, as in the tables.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from matplotlib import rcParams
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
 from sim.bargaining import Tables, frontier
+from sim.config import FiguresConfig
 from sim.issues import nash_point, pareto_frontier
+
+if TYPE_CHECKING:
+    from sim.model import TableRecord
 
 # The palette: Okabe & Ito (2008), distinguishable under the common colour-vision deficiencies.
 US, MX, GREY = "#0072B2", "#D55E00", "#7F7F7F"
 AGREE, NASH, AGREEMENT = "#009E73", "#009E73", "#CC79A7"
+TRACK = "#DDDDDD"  # the background of a scale (the app's issue positions)
 FRAMEWORK_COLOURS = {
     "linked": "#009E73",
     "delinked": "#E69F00",
@@ -47,11 +58,17 @@ def figure(figsize, *grid, **kw) -> tuple[Figure, object]:
     return fig, fig.subplots(*grid, **kw)
 
 
-def save(fig: Figure, path: Path, formats=("png", "svg")) -> list[Path]:
+def save(fig: Figure, path: Path, formats: Sequence[str] | None = None) -> list[Path]:
+    """``fig`` as ``path.<format>`` for each format (default: ``figures.formats``'s),
+    cropped to what it draws."""
+    # Measure the crop once: savefig's bbox_inches="tight" lays the figure out again for
+    # every format, which costs as much as rendering it.
+    fig.draw_without_rendering()
+    crop = fig.get_tightbbox().padded(rcParams["savefig.pad_inches"])
     out = []
-    for fmt in formats:
+    for fmt in FiguresConfig().formats if formats is None else formats:
         p = path.with_name(f"{path.name}.{fmt}")
-        fig.savefig(p, bbox_inches="tight")
+        fig.savefig(p, bbox_inches=crop)
         out.append(p)
     return out
 
@@ -93,7 +110,9 @@ def difference_map(ax, cells: pd.DataFrame, metric: str, title: str | None = Non
     return mesh
 
 
-def maps(cells: pd.DataFrame, out: Path, formats=("png", "svg"), prefix="") -> dict[str, str]:
+def maps(
+    cells: pd.DataFrame, out: Path, formats: Sequence[str] | None = None, prefix=""
+) -> dict[str, str]:
     """One map per metric plus the headline panel, for one scenario; {file stem: caption}."""
     captions = {}
     if not {"linked", "delinked"} <= set(cells.framework):
@@ -143,25 +162,40 @@ def band(ax, x, mean, ci, color, label, style="-"):
     ax.fill_between(x, mean - ci, mean + ci, color=color, alpha=0.2, lw=0)
 
 
+# The metrics drawn over episodes: each one's colour and legend label.
+SERIES = {
+    "trust_us": (US, "US trust in Mexico"),
+    "trust_mx": (MX, "Mexican trust in the US"),
+    "us_utility": (US, "US utility"),
+    "mx_utility": (MX, "Mexican utility"),
+    "agreement_rate": (AGREE, "issues agreed and kept"),
+    "linked": (GREY, "ran linked"),
+}
+
+
+def episode_lines(ax, x, mean: Mapping, ci: Mapping, names, style="-"):
+    """Metrics ``names`` over episodes ``x``, each in its colour with its 95% band:
+    ``mean[name]`` the means over worlds, ``ci[name]`` the intervals' half-widths."""
+    for name in names:
+        color, label = SERIES[name]
+        band(ax, x, mean[name], ci[name], color, label, style)
+
+
 def trajectories(traj: pd.DataFrame, trust: float, pressure: float):
     """Trust, utilities and agreement over episodes, one column per framework, 95% bands."""
     here = traj[np.isclose(traj.trust, trust) & np.isclose(traj.pressure, pressure)]
     frameworks = list(dict.fromkeys(here.framework))
     fig, axes = figure((4.2 * len(frameworks), 8), 3, len(frameworks), sharey="row", squeeze=False)
     rows = [
-        (
-            "trust",
-            [("trust_us", US, "US trust in Mexico"), ("trust_mx", MX, "Mexican trust in US")],
-        ),
-        ("utility", [("us_utility", US, "US utility"), ("mx_utility", MX, "Mexican utility")]),
-        ("share", [("agreement_rate", "black", "agreement rate"), ("linked", GREY, "ran linked")]),
+        ("trust", ["trust_us", "trust_mx"]),
+        ("utility", ["us_utility", "mx_utility"]),
+        ("share", ["agreement_rate", "linked"]),
     ]
     for j, fw in enumerate(frameworks):
         d = here[here.framework == fw].sort_values("episode")
-        for i, (ylabel, series) in enumerate(rows):
+        for i, (ylabel, names) in enumerate(rows):
             ax = axes[i, j]
-            for col, color, label in series:
-                band(ax, d.episode, d[col], d[f"{col}_ci95"], color, label)
+            episode_lines(ax, d.episode, d, {m: d[f"{m}_ci95"] for m in names}, names)
             ax.set_ylabel(f"{ylabel} (0-1)")
             ax.grid(alpha=0.3)
             if i == 0:
@@ -178,38 +212,29 @@ def trajectories(traj: pd.DataFrame, trust: float, pressure: float):
     return fig
 
 
-def dance(ax, table: dict, title: str | None = None):
+def dance(ax, table: TableRecord, title: str | None = None):
     """One table's offers in the utility plane, with the frontier, disagreement and Nash point.
 
-    ``table`` is one entry of ``LinkageModel.dances[e]["tables"]``. Utilities are normalised
-    on the table and risk-adjusted, as the sides value them when they bargain.
+    ``table`` is one :class:`~sim.model.TableRecord` of ``LinkageModel.record``. Utilities
+    are normalised on the table and risk-adjusted, as the sides value them when they bargain.
     """
-    w_us, w_mx = np.asarray(table["w_us"]), np.asarray(table["w_mx"])
-    d_us, d_mx = np.asarray(table["d_us"]), np.asarray(table["d_mx"])
-    r_us, r_mx = table["reservation"]
-    t_us, t_mx = table["trust"]
+    w_us, w_mx, d_us, d_mx = table.w_us, table.w_mx, table.d_us, table.d_mx
+    r_us, r_mx = table.reservation
+    t_us, t_mx = table.trust
     one = np.ones(1)
     tab = Tables(
-        w_us[None],
-        w_mx[None],
-        d_us[None],
-        d_mx[None],
-        t_us * one,
-        t_mx * one,
-        one,
-        one,
-        r_us * one,
-        r_mx * one,
-    )
+        w_us[None], w_mx[None], d_us[None], d_mx[None],
+        t_us * one, t_mx * one, one, one, r_us * one, r_mx * one,
+    )  # fmt: skip
     fu, fm = frontier(tab)
     face_us, face_mx, _ = pareto_frontier(w_us, w_mx)
     ax.plot(face_us, face_mx, color=GREY, ls="--", lw=1, label="Pareto frontier (face value)")
     ax.plot(fu[0], fm[0], color="black", lw=1.3, label=f"frontier at trust {t_us:.2f}/{t_mx:.2f}")
-    offers = np.asarray(table["offers"])
+    offers = table.offers
     rounds = np.arange(len(offers))
-    last = min(table["round"], len(offers) - 1)
+    last = min(table.round, len(offers) - 1)
     shown = rounds <= last
-    by_us = shown & ((rounds % 2 == 0) == (table.get("first_mover", "US") == "US"))
+    by_us = shown & ((rounds % 2 == 0) == (table.first_mover == "US"))
     by_mx = shown & ~by_us
     ax.plot(offers[by_us, 0], offers[by_us, 1], "o-", ms=3.5, color=US, lw=0.8, label="US offers")
     ax.plot(
@@ -219,7 +244,7 @@ def dance(ax, table: dict, title: str | None = None):
     nash = nash_point(w_us, w_mx, float(w_us @ d_us), float(w_mx @ d_mx))
     if nash is not None:
         ax.plot(*nash, "D", color=NASH, ms=7, label="Nash point (face value)")
-    if table["agreed"]:
+    if table.agreed:
         ax.plot(
             *offers[last],
             "*",
@@ -234,4 +259,4 @@ def dance(ax, table: dict, title: str | None = None):
     ax.set_ylim(min(-0.02, r_mx - 0.05), 1.02)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
-    ax.set_title(title or f"negotiation dance: {', '.join(table['issues'])}")
+    ax.set_title(title or f"negotiation dance: {', '.join(table.issues)}")

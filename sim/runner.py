@@ -1,4 +1,4 @@
-"""Running experiments: cells, chunks over local cores, and the output files (DESIGN 2.4).
+"""Running experiments: cells, chunks over local cores, and the output files.
 
 The model knows nothing of files; this module turns a validated config into cells, runs
 them in chunks (each chunk one batched :class:`LinkageModel`), reduces each cell to its
@@ -30,7 +30,7 @@ from tqdm import tqdm
 from sim import metrics
 from sim.cells import Cell
 from sim.config import Config, ExperimentName
-from sim.model import LinkageModel, disabled_parts, single_cell
+from sim.model import LinkageModel, TableRecord, disabled_parts, single_cell
 from sim.store import Store
 
 log = logging.getLogger(__name__)
@@ -56,14 +56,15 @@ def cells_for(cfg: Config) -> list[Cell]:
     ]
 
 
-def simulate(cfg: Config, cells: list[Cell], record: bool = False) -> LinkageModel:
-    """Run ``cells`` for ``cfg.episodes`` episodes in one batched model."""
-    model = LinkageModel(cfg, cells, record=record)
+def simulate(cfg: Config, cells: list[Cell], record_worlds=()) -> LinkageModel:
+    """Run ``cells`` for ``cfg.episodes`` episodes in one batched model, keeping the
+    negotiations of ``record_worlds`` in ``model.record``."""
+    model = LinkageModel(cfg, cells, record_worlds=record_worlds)
     model.run_for(cfg.episodes)
     return model
 
 
-def _ci95(per_world: np.ndarray) -> np.ndarray:
+def ci95(per_world: np.ndarray) -> np.ndarray:
     """Half-width of the normal 95% interval of the mean over the last axis."""
     n = np.sum(~np.isnan(per_world), axis=-1)
     with warnings.catch_warnings():
@@ -93,10 +94,10 @@ def reduce(cfg: Config, model: LinkageModel) -> list[dict[str, list[dict]]]:
     C, reps, E = len(model.cells), cfg.replications, cfg.episodes
     data = {m: _by_cell(np.stack(model.datacollector.model_vars[m]), C) for m in metrics.NAMES}
     mean = {m: _nanmean(v.reshape(C, reps * E), axis=1) for m, v in data.items()}  # (C,)
-    ci = {m: _ci95(_nanmean(v, axis=2)) for m, v in data.items()}  # over world means
+    ci = {m: ci95(_nanmean(v, axis=2)) for m, v in data.items()}  # over world means
     by_episode = {m: np.ascontiguousarray(v.transpose(0, 2, 1)) for m, v in data.items()}
     traj_mean = {m: _nanmean(v, axis=2) for m, v in by_episode.items()}  # (C, E)
-    traj_ci = {m: _ci95(v) for m, v in by_episode.items()}
+    traj_ci = {m: ci95(v) for m, v in by_episode.items()}
     out = []
     for i, cell in enumerate(model.cells):
         params = cell.as_dict() | {"seed": cfg.seed, "replications": reps, "episodes": E}
@@ -106,7 +107,7 @@ def reduce(cfg: Config, model: LinkageModel) -> list[dict[str, list[dict]]]:
         for side in ("us", "mx"):
             last = by_episode[f"trust_{side}"][i, -1]
             row[f"final_trust_{side}"] = float(_nanmean(last, axis=0))
-            row[f"final_trust_{side}_ci95"] = float(_ci95(last))
+            row[f"final_trust_{side}_ci95"] = float(ci95(last))
         traj, worlds = [], []
         for e in range(E):
             r = dict(params, episode=e + 1)
@@ -145,14 +146,16 @@ def _fmt(v):
     return v
 
 
-def _run_chunk(args) -> list[dict[str, str]]:
-    cfg, cells = args
+def _run_chunk(args) -> tuple[list[dict[str, str]], list[TableRecord]]:
+    cfg, cells, record_worlds = args
+    model = simulate(cfg, cells, record_worlds)
     texts = [
-        {name: _csv_text(FILES[name], part[name]) for name in FILES}
-        for part in reduce(cfg, simulate(cfg, cells))
+        {name: _csv_text(FILES[name], part[name]) for name in FILES} for part in reduce(cfg, model)
     ]
+    record = model.record
+    del model
     gc.collect()  # a Mesa model and its agents refer to each other: free it before the next
-    return texts
+    return texts, record
 
 
 def chunks(cells: list[Cell], reps: int) -> Iterator[list[Cell]]:
@@ -161,32 +164,46 @@ def chunks(cells: list[Cell], reps: int) -> Iterator[list[Cell]]:
         yield cells[i : i + per]
 
 
-def compute(cfg: Config, cells: list[Cell], store: Store, progress: bool) -> None:
-    """Run ``cells`` in chunks over ``cfg.jobs`` processes; save each chunk as it finishes."""
+def compute(
+    cfg: Config, cells: list[Cell], store: Store, progress: bool, record_worlds=()
+) -> list[TableRecord]:
+    """Run ``cells`` in chunks over ``cfg.jobs`` processes; save each chunk as it finishes.
+
+    Returns the record of ``record_worlds``, worlds of the first chunk, which starts with
+    the first cell's world 0 (the one a single run's dance shows).
+    """
     parts = list(chunks(cells, cfg.replications))
+    asks = [record_worlds if i == 0 else () for i in range(len(parts))]  # chunk by chunk
     jobs = min(cfg.jobs or os.cpu_count() or 1, len(parts))
     bar = tqdm(total=len(cells), unit="cell", disable=not progress, desc="linkage")
 
-    def save(part, texts):
+    record: list[TableRecord] = []
+
+    def save(part, result):
+        texts, kept = result
         for cell, text in zip(part, texts, strict=True):
             store.save(cell, text)
+        record.extend(kept)
         bar.update(len(part))
 
     if jobs <= 1:
-        for part in parts:
-            save(part, _run_chunk((cfg, part)))
+        for part, ask in zip(parts, asks, strict=True):
+            save(part, _run_chunk((cfg, part, ask)))
     else:
         # At most two chunks per worker in flight: memory stays flat however large the grid.
-        waiting = iter(parts)
+        waiting = zip(parts, asks, strict=True)
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            running = {pool.submit(_run_chunk, (cfg, p)): p for p in islice(waiting, 2 * jobs)}
+            running = {
+                pool.submit(_run_chunk, (cfg, p, ask)): p for p, ask in islice(waiting, 2 * jobs)
+            }
             while running:
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
                     save(running.pop(future), future.result())
-                    for part in islice(waiting, 1):
-                        running[pool.submit(_run_chunk, (cfg, part))] = part
+                    for part, ask in islice(waiting, 1):
+                        running[pool.submit(_run_chunk, (cfg, part, ask))] = part
     bar.close()
+    return record
 
 
 def assemble(cells: list[Cell], store: Store, out_dir: Path, worlds: bool) -> dict[str, Path]:
@@ -210,13 +227,26 @@ def assemble(cells: list[Cell], store: Store, out_dir: Path, worlds: bool) -> di
     return files
 
 
+class Outputs(dict):
+    """The files a run wrote, by table name, and ``record``: the negotiations it kept."""
+
+    def __init__(self, files: dict[str, Path], record: list[TableRecord]):
+        super().__init__(files)
+        self.record = record
+
+
 def run(
     cfg: Config, out_dir: Path, store_root: Path | None = None, progress: bool | None = None
-) -> dict[str, Path]:
+) -> Outputs:
     """The whole job: run the experiment's unfinished cells, then write its files.
 
     Finished cells are kept in ``store_root`` (default: ``out_dir/.cells``, removed at the
     end), so a run that is interrupted and started again skips them.
+
+    Returns the files and, for a single run with figures, the record of its world 0 (for
+    the negotiation dance), kept during the one simulation. The store keeps rows, not
+    records: a single cell resumed from it is simulated once more for its record (the
+    same numbers: same config, same seed). Otherwise the record is empty.
     """
     for part in disabled_parts(cfg):
         log.info("switched off: %s", part)
@@ -226,12 +256,16 @@ def run(
         progress = sys.stderr.isatty() and not os.environ.get("CI")
     cells = cells_for(cfg)
     out_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(store_root if store_root is not None else out_dir / ".cells", cfg)
+    store = Store(store_root if store_root is not None else out_dir / ".cells", cfg, FILES)
     todo = [c for c in cells if not store.done(c)]
     if len(todo) < len(cells):
         log.info("resuming: %d of %d cells already finished", len(cells) - len(todo), len(cells))
-    compute(cfg, todo, store, progress)
+    wanted = [0] if cfg.experiment.name is ExperimentName.single and cfg.figures.enabled else []
+    record = compute(cfg, todo, store, progress, wanted)
+    if wanted and not todo:
+        log.info("replaying the resumed cell for its negotiation record")
+        record = simulate(cfg, cells, wanted).record
     files = assemble(cells, store, out_dir, cfg.output.worlds)
     if store_root is None:
         shutil.rmtree(store.dir.parent, ignore_errors=True)
-    return files
+    return Outputs(files, record)

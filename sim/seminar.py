@@ -2,7 +2,7 @@
 
 :class:`SeminarModel` is ``LinkageModel`` itself (W worlds of one cell, or a linked and a
 delinked cell side by side in one batch) with the keyword constructor Mesa's Reset needs,
-a stop at ``episodes``, and the dance of the first delinked world in compare mode. Nothing
+a stop at ``episodes``, and the record of each cell's first world. Nothing
 here depends on the browser; ``sim.app`` puts it on the page and ``sim.app_figures`` draws it.
 """
 
@@ -12,13 +12,12 @@ import copy
 import dataclasses
 import threading
 from functools import lru_cache
-from importlib import resources
 
 import numpy as np
 
 from sim.cells import Cell
 from sim.config import load, validate
-from sim.model import LinkageModel
+from sim.model import LinkageModel, TableRecord
 
 COMPARE = "compare linked and delinked"
 FRAMEWORKS = ["linked", "delinked", "sequenced", COMPARE]
@@ -34,12 +33,6 @@ DEFAULTS = {
 MAX_WORLDS = 200
 MAP_SIDE = 11  # the map's grid: MAP_SIDE x MAP_SIDE cells per framework ...
 MAP_WORLDS = 20  # ... with this many worlds each
-
-
-def scenarios() -> list[str]:
-    """The scenario names: the YAML files of the package ``sim.conf.scenario``."""
-    files = resources.files("sim.conf.scenario").iterdir()
-    return sorted(f.name[:-5] for f in files if f.name.endswith(".yaml"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,8 +103,8 @@ class SeminarModel(LinkageModel):
     """``LinkageModel`` with the sidebar's parameters as keywords (for Mesa's Reset).
 
     ``framework=COMPARE`` runs a linked and a delinked cell in one batch (first block
-    linked) and also records the dance of the first delinked world in ``delinked_dances``.
-    The model stops (``running`` False) after ``episodes`` episodes.
+    linked). The first world of each cell is recorded (``record``) for the dance and the
+    issue positions. The model stops (``running`` False) after ``episodes`` episodes.
     """
 
     def __init__(
@@ -140,10 +133,10 @@ class SeminarModel(LinkageModel):
                 Cell(cfg.scenario.name, fw, cfg.trust, cfg.pressure)
                 for fw in ("linked", "delinked")
             ]
-        super().__init__(cfg, cells, record=True)
+        first_worlds = [0, cfg.replications] if p.compare else [0]
+        super().__init__(cfg, cells, record_worlds=first_worlds)
         self.lock = threading.RLock()
         self.params = p
-        self.delinked_dances: list | None = [] if p.compare else None
         self.initial = {"trust_us": self.us.trust.copy(), "trust_mx": self.mx.trust.copy()}
         self.running = self.episode < cfg.episodes
 
@@ -157,27 +150,15 @@ class SeminarModel(LinkageModel):
             self.step()
         return self
 
-    def _record(self, wi, k, tab, o):
-        # LinkageModel records world 0; in compare mode record the first delinked world too,
-        # by shifting the world index and swapping in the second list.
-        super()._record(wi, k, tab, o)
-        if self.delinked_dances is not None:
-            own, self.dances = self.dances, self.delinked_dances
-            try:
-                super()._record(wi - self.cfg.replications, k, tab, o)
-            finally:
-                self.delinked_dances, self.dances = self.dances, own
 
-
-def blocks(model: SeminarModel) -> list[tuple[str, slice, list]]:
-    """(title, worlds, dances of the block's first world) per cell shown side by side."""
+def blocks(model: SeminarModel) -> list[tuple[str, slice, list[TableRecord]]]:
+    """(title, worlds, record of the block's first world) per cell shown side by side."""
     reps = model.cfg.replications
     if model.params.compare:
-        return [
-            ("linked", slice(0, reps), model.dances),
-            ("delinked", slice(reps, 2 * reps), model.delinked_dances),
-        ]
-    return [(model.params.framework, slice(0, reps), model.dances)]
+        shown = [("linked", slice(0, reps)), ("delinked", slice(reps, 2 * reps))]
+    else:
+        shown = [(model.params.framework, slice(0, reps))]
+    return [(title, w, [t for t in model.record if t.world == w.start]) for title, w in shown]
 
 
 def series(model: SeminarModel, name: str) -> np.ndarray:

@@ -11,9 +11,13 @@ files or none.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
+import logging
 import os
+import uuid
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -22,6 +26,8 @@ from omegaconf import OmegaConf
 
 from sim.cells import Cell
 from sim.config import Config
+
+log = logging.getLogger(__name__)
 
 # Keys that choose cells or shape the output but do not change a cell's numbers.
 NOT_IN_FINGERPRINT = {"experiment", "map", "jobs", "store", "trust", "pressure", "figures"}
@@ -56,24 +62,71 @@ def fingerprint(cfg: Config) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-class Store:
-    """Finished cells of one config under ``root/<fingerprint>/``."""
+class DamagedRecord(ValueError):
+    """A stored cell that cannot be used: unreadable, for another cell or config, or with
+    rows that do not have the columns of its table."""
 
-    def __init__(self, root: Path, cfg: Config):
-        self.dir = Path(root) / fingerprint(cfg)
+
+class Store:
+    """Finished cells of one config under ``root/<fingerprint>/``.
+
+    A record is served only when it is whole and is the one asked for: its cell key, its
+    fingerprint and the number of fields of every row must match. Anything else (a
+    truncated or hand-edited file, another cell's record copied over it) is logged by
+    name, removed and computed again.
+    """
+
+    def __init__(self, root: Path, cfg: Config, columns: dict[str, list[str]]):
+        self.fingerprint = fingerprint(cfg)
+        self.dir = Path(root) / self.fingerprint
+        self.columns = columns
 
     def path(self, cell: Cell) -> Path:
         return self.dir / (hashlib.sha256(cell.key().encode()).hexdigest()[:24] + ".json")
 
     def done(self, cell: Cell) -> bool:
-        return self.path(cell).exists()
+        """Whether a usable record of ``cell`` is stored (a damaged one is removed)."""
+        path = self.path(cell)
+        if not path.exists():
+            return False
+        try:
+            self.load(cell)
+        except DamagedRecord as ex:
+            log.warning("recomputing a damaged stored cell: %s", ex)
+            path.unlink(missing_ok=True)
+            return False
+        return True
 
     def save(self, cell: Cell, parts: dict[str, str]) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         path = self.path(cell)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"cell": cell.key(), **parts}))
-        os.replace(tmp, path)
+        # unique per process and call: two runs sharing a store never share a temp file
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+        record = {"cell": cell.key(), "fingerprint": self.fingerprint, **parts}
+        try:
+            tmp.write_text(json.dumps(record))
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def load(self, cell: Cell) -> dict[str, str]:
-        return json.loads(self.path(cell).read_text())
+        """The stored rows of ``cell``; :class:`DamagedRecord` names the file otherwise."""
+        path = self.path(cell)
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as ex:
+            raise DamagedRecord(f"{path}: unreadable ({type(ex).__name__})") from None
+        if not isinstance(record, dict):
+            raise DamagedRecord(f"{path}: not a cell record")
+        if record.get("cell") != cell.key():
+            raise DamagedRecord(f"{path}: holds cell {record.get('cell')!r}, not {cell.key()!r}")
+        if record.get("fingerprint") != self.fingerprint:
+            raise DamagedRecord(f"{path}: made by another config or code version")
+        for name, columns in self.columns.items():
+            text = record.get(name)
+            if not isinstance(text, str):
+                raise DamagedRecord(f"{path}: no {name} rows")
+            rows = list(csv.reader(io.StringIO(text)))
+            if (text and not text.endswith("\n")) or any(len(r) != len(columns) for r in rows):
+                raise DamagedRecord(f"{path}: {name} rows without the {len(columns)} columns")
+        return record

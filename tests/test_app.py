@@ -12,17 +12,18 @@ import numpy as np
 import pytest
 import solara
 import solara.widgets
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from sim import app, app_figures, plot, seminar
-from sim.config import ConfigError
-from sim.model import LinkageModel
+from sim.config import ConfigError, scenario_names
+from sim.model import LinkageModel, TableRecord
 
 logging.getLogger("MESA").setLevel(logging.WARNING)
 
 
 # --- the model behind the page -----------------------------------------------------------
 def test_scenarios_are_the_packaged_yaml_files():
-    names = seminar.scenarios()
+    names = scenario_names()
     assert "baseline" in names
     assert all(not n.endswith(".yaml") for n in names)
 
@@ -52,15 +53,18 @@ def test_compare_runs_both_frameworks_in_one_model():
     assert m.worlds == 10
     assert [c.framework for c in m.cells] == ["linked", "delinked"]
     assert [t for t, _, _ in app_figures.blocks(m)] == ["linked", "delinked"]
-    linked, delinked = m.dances[-1]["tables"], m.delinked_dances[-1]["tables"]
-    assert len(linked) == 1 and len(linked[0]["issues"]) == len(m.issues)
-    assert len(delinked) == len(m.issues) and all(len(t["issues"]) == 1 for t in delinked)
+    assert sorted({t.world for t in m.record}) == [0, 5]  # each cell's first world
+    [(_, _, linked), (_, _, delinked)] = app_figures.blocks(m)
+    linked = [t for t in linked if t.episode == 2]
+    delinked = [t for t in delinked if t.episode == 2]
+    assert len(linked) == 1 and len(linked[0].issues) == len(m.issues)
+    assert len(delinked) == len(m.issues) and all(len(t.issues) == 1 for t in delinked)
     # the recorded delinked world is the delinked cell's first world: the same dance as a
     # delinked model alone (every cell has its own random stream)
     alone = seminar.SeminarModel(framework="delinked", worlds=5, episodes=4).advance(2)
-    for a, b in zip(alone.dances[-1]["tables"], delinked, strict=True):
-        assert a["issues"] == b["issues"]
-        np.testing.assert_array_equal(a["offers"], b["offers"])
+    for a, b in zip([t for t in alone.record if t.episode == 2], delinked, strict=True):
+        assert a.issues == b.issues and a.world == 0 and b.world == 5
+        np.testing.assert_array_equal(a.offers, b.offers)
     np.testing.assert_array_equal(
         app_figures.series(alone, "mx_utility"), app_figures.series(m, "mx_utility")[:, 5:]
     )
@@ -82,7 +86,7 @@ def test_figures_draw_at_every_stage(framework, worlds):
         m.step()
 
 
-@pytest.mark.parametrize("scenario", seminar.scenarios())
+@pytest.mark.parametrize("scenario", scenario_names())
 def test_every_scenario_draws(scenario):
     m = seminar.SeminarModel(
         scenario_name=scenario, framework=seminar.COMPARE, worlds=3, episodes=2
@@ -93,12 +97,49 @@ def test_every_scenario_draws(scenario):
 
 
 def test_latest_agreements_takes_the_newest():
-    dances = [
-        {"episode": 1, "tables": [{"issues": ["a", "b"], "agreed": True, "x": [0.1, 0.2]}]},
-        {"episode": 2, "tables": [{"issues": ["a"], "agreed": True, "x": [0.9]}]},
-        {"episode": 3, "tables": [{"issues": ["b"], "agreed": False, "x": [np.nan]}]},
+    def table(episode, issues, agreed, x):
+        none = np.zeros(len(issues))
+        return TableRecord(
+            episode, 0, issues, none, none, none, none, (0, 0), (1, 1), "US",
+            np.zeros((2, 2)), 0 if agreed else 2, agreed, np.array(x),
+        )  # fmt: skip
+
+    record = [
+        table(1, ["a", "b"], True, [0.1, 0.2]),
+        table(2, ["a"], True, [0.9]),
+        table(3, ["b"], False, [np.nan]),
     ]
-    assert app_figures.latest_agreements(dances, ["a", "b"]) == {"a": (2, 0.9), "b": (1, 0.2)}
+    assert app_figures.latest_agreements(record) == {"a": (2, 0.9), "b": (1, 0.2)}
+
+
+def longest_issue_name(scenario: str) -> int:
+    return max(len(k) for k in seminar.config_for(seminar.Params(scenario_name=scenario)).issues)
+
+
+def outside(fig, pad_px: float = 4.0) -> list[str]:
+    """What of ``fig`` (panels with their tick labels and titles, texts, legends) reaches
+    closer than ``pad_px`` to its edge, or beyond it, as drawn."""
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()  # axis labels and legends find their places when drawn
+    renderer, inside = canvas.get_renderer(), fig.bbox.padded(-pad_px)
+    out = []
+    for artist in fig.get_default_bbox_extra_artists():
+        box = artist.get_tightbbox(renderer)
+        if box is not None and not (inside.contains(*box.min) and inside.contains(*box.max)):
+            name = getattr(artist, "get_title", getattr(artist, "get_text", lambda: ""))()
+            out.append(f"{type(artist).__name__} {name!r}: {box.bounds} in {fig.bbox.bounds}")
+    return out
+
+
+@pytest.mark.parametrize("framework", ["linked", "delinked", seminar.COMPARE])
+@pytest.mark.parametrize("worlds", [1, 4])
+def test_no_text_is_cut_even_with_the_longest_issue_names(framework, worlds):
+    scenario = max(scenario_names(), key=longest_issue_name)
+    m = seminar.SeminarModel(scenario_name=scenario, framework=framework, worlds=worlds)
+    for episode in (0, 3):
+        m.advance(episode)
+        for name, draw in app_figures.FIGURES.items():
+            assert outside(draw(m)) == [], f"{name} at episode {episode}"
 
 
 def test_small_map_is_centred():
@@ -165,7 +206,7 @@ def test_page_shows_every_view_and_control(page):
         assert image(page, name)[:4] == b"\x89PNG"
     for label in ("Initial trust", "US pressure", "Episodes", "Seed", "Worlds"):
         slider(page, label)
-    assert select(page, "Scenario").items == seminar.scenarios()
+    assert select(page, "Scenario").items == scenario_names()
     assert select(page, "Framework").items == seminar.FRAMEWORKS
     for label in ("Reset", "Step"):
         button(page, label)

@@ -1,8 +1,11 @@
-"""The command line: bad input, outputs and reproducibility (DESIGN 2.3-2.5)."""
+"""The command line: bad input, outputs, reproducibility, the negotiation record and
+``linkage-report``'s settings."""
 
 import csv
+import shutil
 import subprocess
 
+import numpy as np
 import pytest
 
 SMALL_MAP = [
@@ -155,3 +158,116 @@ def test_outputs_have_the_design_columns(linkage_cmd, tmp_path):
         assert col in cells[0]
     assert len(rows(out / "trajectories.csv")) == 8 * 3
     assert len(rows(out / "worlds.csv")) == 8 * 3 * 8
+
+
+SMALL_SINGLE = ["experiment=single", "replications=6", "episodes=3", "rounds=30"]
+
+
+def test_recording_changes_no_number_and_keeps_only_the_asked_worlds():
+    from sim.config import load
+    from sim.model import LinkageModel
+
+    cfg = load([*SMALL_SINGLE, "framework=delinked"])
+    plain, recorded = LinkageModel(cfg), LinkageModel(cfg, record_worlds=[4, 0])
+    plain.run_for(cfg.episodes)
+    recorded.run_for(cfg.episodes)
+    assert plain.record == []
+    for name, rows in plain.datacollector.model_vars.items():
+        np.testing.assert_array_equal(rows, recorded.datacollector.model_vars[name])
+    n = len(cfg.issues)  # delinked: one table per issue, every episode
+    assert len(recorded.record) == 2 * n * cfg.episodes
+    for world in (0, 4):
+        tables = [t for t in recorded.record if t.world == world]
+        assert [t.episode for t in tables] == [e for e in range(1, 4) for _ in range(n)]
+        assert all(t.offers.shape == (cfg.rounds, 2) for t in tables)
+        assert all(t.agreed == (t.round < cfg.rounds) for t in tables)
+    with pytest.raises(ValueError, match="record_worlds"):
+        LinkageModel(cfg, record_worlds=[6])
+
+
+def test_a_single_run_keeps_its_record_in_its_one_simulation(tmp_path, monkeypatch):
+    """The dance is drawn from the run itself: one simulation, not a replay. A cell resumed
+    from the store is replayed once, and gives the same record."""
+    from sim import runner
+    from sim.config import load
+
+    calls = []
+    simulate = runner.simulate
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return simulate(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "simulate", counted)
+    cfg = load([*SMALL_SINGLE, "jobs=1"])
+    files = runner.run(cfg, tmp_path / "a", tmp_path / "store")
+    assert len(calls) == 1 and {t.world for t in files.record} == {0}
+    assert [t.episode for t in files.record] == [1, 2, 3]  # linked: one table per episode
+    again = runner.run(cfg, tmp_path / "b", tmp_path / "store")
+    assert len(calls) == 2  # resumed from the store: replayed for the record alone
+    assert again["cells"].read_bytes() == files["cells"].read_bytes()
+    for a, b in zip(files.record, again.record, strict=True):
+        np.testing.assert_array_equal(a.offers, b.offers)
+    cfg.figures.enabled = False
+    assert runner.run(cfg, tmp_path / "c", tmp_path / "store").record == []
+    assert len(calls) == 2
+
+
+def test_a_single_run_draws_the_dance_of_the_chosen_episode(linkage_cmd, tmp_path):
+    proc, out = run(
+        linkage_cmd, tmp_path, *SMALL_SINGLE, "figures.episode=2", "figures.formats=[png]"
+    )
+    assert proc.returncode == 0, proc.stderr
+    figures = sorted(p.name for p in (out / "figures").iterdir())
+    assert "dance_episode2_table0.png" in figures and not any(".svg" in p for p in figures)
+    assert "Each figure comes as PNG." in (out / "figures" / "README.md").read_text()
+
+
+def test_linkage_report_takes_the_runs_figure_settings_and_overrides(linkage_cmd, tmp_path, capsys):
+    from sim import report
+
+    proc, out = run(linkage_cmd, tmp_path, *SMALL_SINGLE, "figures.formats=[svg]")
+    assert proc.returncode == 0, proc.stderr
+    shutil.rmtree(out / "figures")  # redrawn from the tables alone
+
+    def drawn():
+        return {p.suffix for p in (out / "figures").glob("trajectories*")}
+
+    report.main([str(out)])  # the run's own settings: SVG only
+    assert drawn() == {".svg"}
+    assert "Each figure comes as SVG." in (out / "figures" / "README.md").read_text()
+    shutil.rmtree(out / "figures")
+    report.main([str(out), "figures.formats=[png,pdf]", "figures.cells=[[0.3,0.7]]"])
+    assert drawn() == {".png", ".pdf"}
+    assert "PNG and PDF" in (out / "figures" / "README.md").read_text()
+    capsys.readouterr()
+    for bad, message in [
+        ("figures.formats=[gif]", "figures.formats='gif' is not allowed: png, svg or pdf"),
+        ("figures.episode=9", "figures.episode=9 is not allowed: an episode in 1..3"),
+        ("trust=0.2", "trust=0.2 is not allowed: only figures.* settings"),
+    ]:
+        with pytest.raises(SystemExit) as ex:
+            report.main([str(out), bad])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert ex.value.code == 2 and len(err) == 1, err
+        assert err[0].startswith(f"linkage-report: error: {message}")
+    shutil.rmtree(out / "figures")
+    report.main([str(out), "figures.enabled=false"])
+    assert not (out / "figures").exists()
+
+
+def test_a_sweep_with_figures_off_is_merged_without_figures(linkage_cmd, tmp_path):
+    from omegaconf import OmegaConf
+
+    from sim import report
+
+    proc, job = run(linkage_cmd, tmp_path, *SMALL_SINGLE, "figures.enabled=false", name="0")
+    assert proc.returncode == 0, proc.stderr
+    shutil.copytree(job, tmp_path / "1")
+    config = OmegaConf.load(job / ".hydra" / "config.yaml")
+    config.hydra = {"sweep": {"dir": str(tmp_path)}}
+    report.MergeCallback().on_multirun_end(config)
+    assert len(rows(tmp_path / "cells.csv")) == 2 and not (tmp_path / "figures").exists()
+    config.figures.enabled = True
+    report.MergeCallback().on_multirun_end(config)
+    assert (tmp_path / "figures" / "README.md").exists()

@@ -116,3 +116,16 @@ def test_the_schema_is_closed_even_to_keys_added_with_plus(key):
     with pytest.raises(ConfigError) as err:
         load([f"+{key}=1"])
     assert err.value.key == key
+
+
+def test_a_bad_value_in_a_sweep_stops_it_before_any_job_runs(linkage_cmd, tmp_path):
+    root = tmp_path / "sweep"
+    proc = subprocess.run(
+        [linkage_cmd, "-m", "experiment=single", "pressure=0,1.5,0.5", "replications=2",
+         "episodes=1", "store=null", f"hydra.sweep.dir={root}"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "pressure=1.5" in lines[0] and "job 1 of 3" in lines[0]
+    assert not root.exists()

@@ -163,11 +163,11 @@ def test_a_user_scenario_replaces_the_issues_and_parts_without_their_issue_switc
 
 def test_a_single_world_is_an_ordinary_run():
     cfg = load(["experiment=single", "replications=1"])
-    m = LinkageModel(cfg, record=True)
+    m = LinkageModel(cfg, record_worlds=[0])
     m.run_for(cfg.episodes)
     assert m.worlds == 1 and len(m.datacollector.model_vars["mx_utility"]) == cfg.episodes
-    dance = m.dances[0]["tables"][0]
-    assert dance["offers"].shape == (cfg.rounds, 2) and dance["issues"] == cfg.issues
+    dance = m.record[0]
+    assert dance.offers.shape == (cfg.rounds, 2) and dance.issues == cfg.issues
 
 
 def test_a_guarantor_vouching_for_both_sides_makes_linkage_pay_at_low_trust():
