@@ -36,3 +36,42 @@ def seed_sequence(seed: int, cell: Cell) -> np.random.SeedSequence:
 
 def generator(seed: int, cell: Cell) -> np.random.Generator:
     return np.random.default_rng(seed_sequence(seed, cell))
+
+
+@dataclass(frozen=True)
+class Block:
+    """Replications ``start .. stop - 1`` of a cell: the unit batches are made of, so a
+    cell of any size can be spread over chunks."""
+
+    cell: Cell
+    start: int
+    stop: int
+
+    @property
+    def size(self) -> int:
+        return self.stop - self.start
+
+
+def blocks_of(cell: Cell, replications: int, size: int) -> list[Block]:
+    return [Block(cell, a, min(a + size, replications)) for a in range(0, replications, size)]
+
+
+class Stream:
+    """A block's share of its cell's random stream.
+
+    Every episode a cell draws ``k`` uniforms per replication, replication after
+    replication. A block draws those of its own replications and skips the others'
+    (PCG64 advances in constant time), so replication j gets the same numbers whichever
+    block, chunk or process it runs in.
+    """
+
+    def __init__(self, seed: int, block: Block, replications: int):
+        self.block, self.replications = block, replications
+        self.rng = generator(seed, block.cell)
+
+    def random(self, k: int) -> np.ndarray:
+        bits = self.rng.bit_generator
+        bits.advance(self.block.start * k)
+        u = self.rng.random((self.block.size, k))
+        bits.advance((self.replications - self.block.stop) * k)
+        return u

@@ -30,7 +30,11 @@ _HINTS = ("full_key:", "object_type=", "reference_type=", "Set the environment v
 
 
 def one_line(ex: BaseException) -> str:
-    """Hydra and OmegaConf explain over several lines; keep what names key, value, options."""
+    """Hydra and OmegaConf explain over several lines; keep what names key, value, options.
+    A config file that does not parse is named with the place: ``file:line:column: problem``."""
+    unparsable = _unparsable(ex)
+    if unparsable:
+        return unparsable
     parts: list[str] = []
     for e in (ex, ex.__cause__):
         text = str(e or "").split("Config search path:")[0]
@@ -41,6 +45,34 @@ def one_line(ex: BaseException) -> str:
             lines.append(f"available in{group}: " + ", ".join(names.split()))
         parts += [ln for ln in lines if not ln.startswith(_HINTS) and ln not in parts]
     return "; ".join(parts)
+
+
+def _unparsable(ex: BaseException) -> str | None:
+    """``file:line:column: problem`` for a config file that is not YAML, ``file: ...`` for
+    one that is not UTF-8 text; None for anything else. Hydra lets the parser's error
+    through unwrapped, its place spread over several lines; a decoding error names no file,
+    but the file object being read is among the traceback's locals."""
+    import io
+
+    import yaml
+
+    for e in (ex, ex.__cause__, ex.__context__):
+        if isinstance(e, yaml.MarkedYAMLError) and e.problem_mark is not None:
+            m, c = e.problem_mark, e.context_mark
+            text = f"{m.name}:{m.line + 1}:{m.column + 1}: {e.problem}"
+            if e.context:
+                at = f" at {c.line + 1}:{c.column + 1}" if c and c.name == m.name else ""
+                text += f" ({e.context}{at})"
+            return text
+        if isinstance(e, UnicodeDecodeError):
+            files, tb = [], e.__traceback__
+            while tb is not None:  # outermost first: the last file found was being read
+                values = tb.tb_frame.f_locals.values()
+                files += [v.name for v in values if isinstance(v, io.IOBase) and hasattr(v, "name")]
+                tb = tb.tb_next
+            if files:
+                return f"{files[-1]}: not UTF-8 text (byte {e.object[e.start]:#x})"
+    return None
 
 
 def fail(message: str, out: Path | None = None) -> None:
@@ -57,15 +89,25 @@ def _run_and_report(func):
     # Hydra prints composition errors over several lines and exits 1; we want one line and
     # a usage-error status. Hydra 1.3 looks this function up by name, so replacing it is the
     # narrowest hook (the version is pinned below 1.4).
+    import yaml  # a scenario file with a syntax error: the parser's error comes unwrapped
+
+    full = os.environ.get("HYDRA_FULL_ERROR") == "1"
     try:
         return func()
     except StopSweep as ex:  # a callback's verdict: already one line
+        if full:
+            raise
         print(f"linkage: error: {ex.message}", file=sys.stderr)
         sys.exit(ex.status)
-    except (ConfigError, HydraException, OmegaConfBaseException) as ex:
-        if os.environ.get("HYDRA_FULL_ERROR") == "1":
+    except (ConfigError, HydraException, OmegaConfBaseException, yaml.YAMLError) as ex:
+        if full:
             raise
         fail(one_line(ex))
+    except UnicodeDecodeError as ex:  # a config file saved in another encoding
+        where = _unparsable(ex)
+        if full or where is None:  # not a file we can name: a fault, keep the traceback
+            raise
+        fail(where)
 
 
 @hydra.main(version_base="1.3", config_path="pkg://sim.conf", config_name="config")
@@ -79,11 +121,26 @@ def _main(dcfg: DictConfig) -> None:
             raise
         fail(str(ex), out)
     store = None if cfg.store is None else Path(HydraConfig.get().runtime.cwd) / cfg.store
-    files = runner.run(cfg, out, store)
-    log.info("wrote %s", ", ".join(p.name for p in files.values()))
-    if cfg.figures.enabled:
-        draw(cfg, out, files)
+    try:
+        files = runner.run(cfg, out, store)
+        log.info("wrote %s", ", ".join(p.name for p in files.values()))
+        if cfg.figures.enabled:
+            draw(cfg, out, files)
+    except runner.Interrupted as ex:
+        stop(str(ex), 130)
+    except KeyboardInterrupt:
+        stop(f"interrupted while drawing the figures; the tables in {out} are complete", 130)
+    except runner.Busy as ex:
+        stop(str(ex), 2)
+    except OSError as ex:  # a read-only or full disk, a file where a folder should be
+        stop(f"{ex.filename or out}: {ex.strerror or ex}", 1)
     print(f"linkage: results in {out}")
+
+
+def stop(message: str, status: int) -> None:
+    """One line on stderr and ``status``; the run directory is left as it is."""
+    print(f"linkage: {message}" if status == 130 else f"linkage: error: {message}", file=sys.stderr)
+    sys.exit(status)
 
 
 def draw(cfg, out: Path, files: runner.Outputs) -> None:

@@ -20,7 +20,7 @@ import numpy as np
 from sim import events, frameworks, guarantor, metrics, pressure
 from sim.agents import Country
 from sim.bargaining import Tables, negotiate
-from sim.cells import Cell, generator
+from sim.cells import Block, Cell, Stream
 from sim.config import Config
 
 log = logging.getLogger(__name__)
@@ -56,8 +56,8 @@ class Draws:
     unilateral: np.ndarray  # (W,) does the US act alone
 
     @classmethod
-    def of(cls, rngs, reps: int, n: int) -> Draws:
-        u = np.concatenate([g.random((reps, 2 * n + 2)) for g in rngs])
+    def of(cls, streams: list[Stream], n: int) -> Draws:
+        u = np.concatenate([s.random(2 * n + 2) for s in streams])
         return cls(u[:, :n], u[:, n : 2 * n], u[:, 2 * n], u[:, 2 * n + 1])
 
 
@@ -95,7 +95,7 @@ class TableRecord:
 
 class LinkageModel(mesa.Model):
     """Issue-linkage negotiation between the US and Mexico over ``len(cells) * replications``
-    worlds.
+    worlds, or over the replications of ``blocks`` (parts of cells; see ``sim.cells.Block``).
 
     ``record_worlds``: world indices whose every table is kept, offers included, in
     ``record`` (a list of :class:`TableRecord` in the order negotiated), for the
@@ -103,24 +103,31 @@ class LinkageModel(mesa.Model):
     """
 
     def __init__(
-        self, cfg: Config, cells: list[Cell] | None = None, record_worlds: Sequence[int] = ()
+        self,
+        cfg: Config,
+        cells: list[Cell] | None = None,
+        record_worlds: Sequence[int] = (),
+        blocks: list[Block] | None = None,
     ):
-        cells = cells or [single_cell(cfg)]
+        if blocks is None:
+            cells = cells or [single_cell(cfg)]
+            blocks = [Block(c, 0, cfg.replications) for c in cells]
         super().__init__(rng=cfg.seed)
         self.cfg = cfg
-        self.cells = cells
-        # The engine draws from one generator per cell, never from ``self.rng``: a cell's
+        self.blocks = blocks
+        self.cells = [b.cell for b in blocks]
+        # The engine draws from each cell's own stream, never from ``self.rng``: a cell's
         # numbers must not depend on which other cells share its batch.
-        self.cell_rngs = [generator(cfg.seed, c) for c in cells]
+        self.streams = [Stream(cfg.seed, b, cfg.replications) for b in blocks]
         self.issues = list(cfg.issues)
-        reps = cfg.replications
-        W = len(cells) * reps
+        sizes = [b.size for b in blocks]
+        W = sum(sizes)
         self.worlds = W
 
         def per_world(values):
-            return np.repeat(np.asarray(values, float), reps)
+            return np.repeat(np.asarray(values, float), sizes)
 
-        t = per_world([c.trust for c in cells])
+        t = per_world([c.trust for c in self.cells])
         us, mx = cfg.countries.US, cfg.countries.MX
         self.us = Country(
             self, "US", us, self.issues, t if us.trust is None else np.full(W, us.trust), W
@@ -129,8 +136,8 @@ class LinkageModel(mesa.Model):
             self, "MX", mx, self.issues, t if mx.trust is None else np.full(W, mx.trust), W
         )
         self.countries = {"US": self.us, "MX": self.mx}
-        self.pressure = per_world([c.pressure for c in cells])
-        self.framework = np.repeat([frameworks.CODES[c.framework] for c in cells], reps)
+        self.pressure = per_world([c.pressure for c in self.cells])
+        self.framework = np.repeat([frameworks.CODES[c.framework] for c in self.cells], sizes)
         tables = cfg.framework.tables
         self.custom = frameworks.custom_row(tables, self.issues) if tables else None
         self.linked_now = np.zeros(W, bool)
@@ -156,7 +163,7 @@ class LinkageModel(mesa.Model):
         self.episode += 1
         forced = events.apply(self, self.episode)
         n = len(self.issues)
-        u = Draws.of(self.cell_rngs, self.cfg.replications, n)
+        u = Draws.of(self.streams, n)
         self.linked_now = frameworks.sequenced_linked(
             self.linked_now,
             self.us.trust,

@@ -63,3 +63,8 @@ class Moments:
         with np.errstate(invalid="ignore"):
             sd = np.sqrt(self.var)
         return np.where(self.n > 1, Z95 * sd / np.sqrt(np.maximum(self.n, 1)), np.nan)
+
+
+def ci95(values: np.ndarray) -> np.ndarray:
+    """Half-width of the normal 95% interval of the mean over the last axis."""
+    return Moments.of(values).ci95

@@ -1,25 +1,30 @@
-"""Checking every job of a Hydra multirun before the first one runs.
+"""Checking configs before Hydra writes anything.
 
-Hydra's sweeper only checks that each job's config composes; a bad value (``-m
-pressure=0,1.5``) would surface when its job starts, after the earlier jobs ran.
-:class:`CheckEveryJob` validates each job's config against the schema when the multirun
-starts, in the launching process, so bad input stops a sweep before anything runs on any
-launcher (basic, joblib, submitit).
+Hydra creates a run's directory and its ``.hydra/config.yaml`` before the job starts, and
+its sweeper only checks that each job's config composes: a bad value would leave a folder
+that misdescribes itself, and in a sweep (``-m pressure=0,1.5``) it would surface only
+when its job starts, after the earlier jobs ran. :class:`CheckConfig` validates the config
+of a single run, and of every job of a multirun, against the schema before any of that,
+in the launching process, on any launcher (basic, joblib, submitit).
 """
 
 from __future__ import annotations
+
+import copy
+import os
 
 from hydra import compose
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
+from omegaconf import open_dict
 
 from sim.config import ConfigError, to_config
 
 
 class StopSweep(BaseException):  # noqa: N818 - a stop, not an error Hydra may swallow
-    """Ends a multirun from a callback with one line and a non-zero exit. Hydra turns a
-    callback's ``Exception`` into a warning and goes on; this passes through it."""
+    """Ends a run or a multirun from a callback with one line and a non-zero exit. Hydra
+    turns a callback's ``Exception`` into a warning and goes on; this passes through it."""
 
     def __init__(self, message: str, status: int = 2):
         super().__init__(message)
@@ -32,7 +37,18 @@ def jobs(overrides: list[str]) -> list[list[str]]:
     return BasicSweeper.split_arguments(parsed, None)[0]
 
 
-class CheckEveryJob(Callback):
+class CheckConfig(Callback):
+    def on_run_start(self, config, **kwargs) -> None:
+        if os.environ.get("HYDRA_FULL_ERROR") == "1":
+            return  # the job itself raises, with the traceback asked for
+        job = copy.deepcopy(config)
+        with open_dict(job):
+            del job["hydra"]
+        try:
+            to_config(job)
+        except ConfigError as ex:
+            raise StopSweep(str(ex)) from None
+
     def on_multirun_start(self, config, **kwargs) -> None:
         name = config.hydra.job.config_name
         todo = jobs(list(config.hydra.overrides.task))

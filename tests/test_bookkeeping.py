@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from sim import frameworks, metrics, runner, store
-from sim.cells import Cell
+from sim.cells import Block, Cell
 from sim.config import load
 
 Z = 1.96
@@ -22,7 +22,9 @@ def fake_model(cfg, values: dict[str, list[list[float]]]):
     zeros = [np.zeros(worlds) for _ in range(episodes)]
     model_vars = {m: [np.asarray(v, float) for v in values.get(m, zeros)] for m in metrics.NAMES}
     cell = Cell(cfg.scenario.name, "linked", 0.5, 0.25)
-    return SimpleNamespace(cells=[cell], datacollector=SimpleNamespace(model_vars=model_vars))
+    return SimpleNamespace(
+        blocks=[Block(cell, 0, worlds)], datacollector=SimpleNamespace(model_vars=model_vars)
+    )
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""The experiments: one package per question, run by make_experiments.py."""

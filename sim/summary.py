@@ -1,0 +1,148 @@
+"""From worlds to rows: each block of a model's worlds summarised, and a cell's summaries
+turned into its rows of ``cells.csv``, ``trajectories.csv`` and ``worlds.csv``.
+
+A summary holds, per metric, the moments (``sim.moments``) of every value of the block, of
+its worlds' means over episodes (the 95% interval of a cell row is over world means), and
+of each episode over worlds (the trajectory rows). A cell's blocks are combined in block
+order, so its rows are the same however its blocks were spread over chunks.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import warnings
+from dataclasses import dataclass
+from functools import reduce as fold
+from itertools import groupby
+
+import numpy as np
+
+from sim import metrics
+from sim.cells import Block, Cell
+from sim.config import Config
+from sim.moments import Moments
+
+PARAMS = ["scenario", "framework", "trust", "pressure", "seed", "replications", "episodes"]
+CELL_COLUMNS = (
+    PARAMS
+    + [c for m in metrics.NAMES for c in (m, f"{m}_ci95")]
+    + ["final_trust_us", "final_trust_us_ci95", "final_trust_mx", "final_trust_mx_ci95"]
+)
+TRAJECTORY_COLUMNS = PARAMS + ["episode"] + [c for m in metrics.NAMES for c in (m, f"{m}_ci95")]
+WORLD_COLUMNS = PARAMS + ["episode", "world"] + metrics.NAMES
+FILES = {"cells": CELL_COLUMNS, "trajectories": TRAJECTORY_COLUMNS, "worlds": WORLD_COLUMNS}
+
+
+@dataclass
+class Summary:
+    """One block's worlds reduced: per metric the moments of all values, of world means and
+    of each episode; and its ``worlds.csv`` rows when they are asked for."""
+
+    block: Block
+    moments: dict[str, tuple[Moments, Moments, Moments]]
+    worlds: str = ""
+
+    def __add__(self, other: Summary) -> Summary:
+        both = {
+            m: tuple(a + b for a, b in zip(mine, other.moments[m], strict=True))
+            for m, mine in self.moments.items()
+        }
+        return Summary(self.block, both, self.worlds + other.worlds)
+
+
+def _world_means(x: np.ndarray) -> np.ndarray:
+    with warnings.catch_warnings():  # a world where a metric is never defined
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(x, axis=1)
+
+
+def summarise(cfg: Config, model) -> list[Summary]:
+    """A summary per block of ``model`` (after its run)."""
+    data = {m: np.stack(model.datacollector.model_vars[m]) for m in metrics.NAMES}  # (E, W)
+    out, start = [], 0
+    for block in model.blocks:
+        span = slice(start, start + block.size)
+        start += block.size
+        moments = {}
+        for m, v in data.items():
+            by_episode = np.ascontiguousarray(v[:, span])  # (E, m): over worlds per episode
+            by_world = np.ascontiguousarray(by_episode.T)  # (m, E): world after world
+            moments[m] = (
+                Moments.of(by_world.reshape(-1)),
+                Moments.of(_world_means(by_world)),
+                Moments.of(by_episode),
+            )
+        worlds = _worlds_text(cfg, block, {m: v[:, span] for m, v in data.items()})
+        out.append(Summary(block, moments, worlds if cfg.output.worlds else ""))
+    return out
+
+
+def _params(cfg: Config, cell: Cell) -> dict:
+    return cell.as_dict() | {
+        "seed": cfg.seed,
+        "replications": cfg.replications,
+        "episodes": cfg.episodes,
+    }
+
+
+def _worlds_text(cfg: Config, block: Block, data: dict[str, np.ndarray]) -> str:
+    if not cfg.output.worlds:
+        return ""
+    params = _params(cfg, block.cell)
+    rows = [
+        dict(params, episode=e + 1, world=block.start + j)
+        | {m: float(data[m][e, j]) for m in metrics.NAMES}
+        for e in range(cfg.episodes)
+        for j in range(block.size)
+    ]
+    return csv_text(WORLD_COLUMNS, rows)
+
+
+def rows(cfg: Config, parts: list[Summary]) -> dict[str, list[dict]]:
+    """A cell's rows of cells.csv and trajectories.csv from its blocks' summaries, in order."""
+    whole = fold(lambda a, b: a + b, parts)
+    params = _params(cfg, whole.block.cell)
+    row = dict(params)
+    for m in metrics.NAMES:
+        every, worlds, _ = whole.moments[m]
+        row[m], row[f"{m}_ci95"] = float(every.mean), float(worlds.ci95)
+    for side in ("us", "mx"):
+        last = whole.moments[f"trust_{side}"][2]
+        row[f"final_trust_{side}"] = float(last.mean[-1])
+        row[f"final_trust_{side}_ci95"] = float(last.ci95[-1])
+    traj = []
+    for e in range(cfg.episodes):
+        r = dict(params, episode=e + 1)
+        for m in metrics.NAMES:
+            episode = whole.moments[m][2]
+            r[m], r[f"{m}_ci95"] = float(episode.mean[e]), float(episode.ci95[e])
+        traj.append(r)
+    return {"cells": [row], "trajectories": traj}
+
+
+def texts(cfg: Config, parts: list[Summary]) -> dict[str, str]:
+    """A cell's rows as CSV text per file (what the cell store keeps)."""
+    out = {name: csv_text(FILES[name], table) for name, table in rows(cfg, parts).items()}
+    out["worlds"] = "".join(p.worlds for p in parts)
+    return out
+
+
+def by_cell(summaries: list[Summary]) -> list[list[Summary]]:
+    """Consecutive summaries grouped by cell."""
+    return [list(g) for _, g in groupby(summaries, key=lambda s: s.block.cell)]
+
+
+def csv_text(columns: list[str], table: list[dict]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    for row in table:
+        w.writerow([_fmt(row[c]) for c in columns])
+    return buf.getvalue()
+
+
+def _fmt(v):
+    if isinstance(v, float):
+        return "" if math.isnan(v) else repr(v)
+    return v
