@@ -1,4 +1,4 @@
-"""Behaviour the design expects of the model (DESIGN 1.8), shown rather than assumed."""
+"""Behaviour the design expects of the model (docs/model.md, docs/odd.md §1), shown rather than assumed."""
 
 import logging
 

@@ -1,4 +1,4 @@
-"""The shipped scenarios and the evidence base behind them (DESIGN 2.6).
+"""The shipped scenarios and the evidence base behind them (seeds/, conf/scenario/).
 
 Every scenario in ``conf/scenario/`` composes and validates, runs from the command line,
 is named after its file, teaches something, and cites evidence that resolves: every

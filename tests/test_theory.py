@@ -1,4 +1,4 @@
-"""Analytic and theory tests of the bargaining engine (DESIGN section 1).
+"""Analytic and theory tests of the bargaining engine (docs/model.md §1-§5).
 
 Every expected number here is worked out by hand in the test or by an independent
 solver (``scipy.optimize.linprog`` / ``minimize``) formulated directly in x-space; no
@@ -137,7 +137,7 @@ def test_equal_salience_linkage_adds_nothing(w):
 
 
 def test_package_zone_exists_when_no_issue_zone_does():
-    """DESIGN 1.2 / Sebenius (1983): issue k alone has the zone [d_US,k, 1 - d_MX,k];
+    """docs/model.md §1 / Sebenius (1983): issue k alone has the zone [d_US,k, 1 - d_MX,k];
     with d = 0.6 for both sides on both issues it is [0.6, 0.4] = empty, so both
     one-issue tables fail. Linked, with US weights (0.2, 0.8) and Mexican (0.8, 0.2):
 
@@ -302,7 +302,7 @@ def test_nash_point_matches_scipy(inst):
 
 
 def own_piece_value(side, x, w, d_us, d_mx, t_us, t_mx):
-    """Risk-adjusted value per issue written as the min of two affine pieces (DESIGN 1.5):
+    """Risk-adjusted value per issue written as the min of two affine pieces (docs/model.md §3.1):
     US: min(x, ir + t_US (x - ir)) with ir = 1 - d_MX;
     MX: min(1 - x, 1 - d_US + t_MX (d_US - x))."""
     if side == "us":
@@ -368,7 +368,7 @@ def offer_instances(draw):
 @HYP
 @given(inst=offer_instances())
 def test_offer_solves_the_offer_lp(proposer, inst):
-    """DESIGN 1.4 / Sebenius (1983): the proposer's offer maximises its estimate of the
+    """docs/model.md §3.4 / Sebenius (1983): the proposer's offer maximises its estimate of the
     partner's risk-adjusted value subject to its own risk-adjusted value >= aspiration.
     The estimate of partner weights is iota * w_partner/sum + (1 - iota)/m with iota the
     proposer's trust; the partner's pieces use the partner's own trust. The engine's
@@ -520,7 +520,7 @@ def test_beta_trust_after_known_evidence():
     ),
 )
 def test_one_issue_table_is_trust_invariant(w_us, w_mx, d_us, d_mx, e_us, e_mx, trusts):
-    """DESIGN 1.5: a commitment is costly only when a side concedes beyond its own no-deal
+    """docs/model.md §4: a commitment is costly only when a side concedes beyond its own no-deal
     value, which on a one-issue table never happens (aspirations stay above reservations),
     so a delinked outcome (agreed, x, round) does not depend on trust_US or trust_MX."""
     t_us = np.array([1.0, trusts[0], trusts[1]])
@@ -539,7 +539,7 @@ def test_one_issue_table_is_trust_invariant(w_us, w_mx, d_us, d_mx, e_us, e_mx, 
     assert (out.agreed == out.agreed[0]).all()
     assert (out.round == out.round[0]).all()
     assert np.allclose(out.x, out.x[0], atol=1e-12, equal_nan=True)
-    # and the zone arithmetic of DESIGN 1.2: agreement iff d_US + d_MX <= 1
+    # and the zone arithmetic of docs/model.md §1: agreement iff d_US + d_MX <= 1
     if d_us + d_mx > 1 + 1e-9:
         assert not out.agreed[0]
     elif d_us + d_mx < 1 - 1e-9:
