@@ -17,13 +17,13 @@ $(VENV)/.installed: pyproject.toml
 run: $(VENV)/.installed
 	$(VENV)/bin/linkage
 
-# The default suite (under 3 minutes on 2 cores); test-all adds the tests marked slow
+# The default suite (under 3 minutes on 2 cores, one test process per core); test-all adds the tests marked slow
 # (every launcher, kills and resumes, the notebooks), as CI runs them.
 test: $(VENV)/.installed browser
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 test-all: $(VENV)/.installed browser
-	$(PY) -m pytest -m ""
+	$(PY) -m pytest -n auto -m ""
 
 # The app's browser test needs Debian's chromium: installed here when we can (root with
 # apt-get); elsewhere that test skips and says how to install it.

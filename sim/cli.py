@@ -19,60 +19,12 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
-from sim import runner
 from sim.config import ConfigError, register, to_config
+from sim.errors import one_line, unparsable
 from sim.sweep import StopSweep
 
 log = logging.getLogger("linkage")
 register()
-
-_HINTS = ("full_key:", "object_type=", "reference_type=", "Set the environment variable")
-
-
-def one_line(ex: BaseException) -> str:
-    """Hydra and OmegaConf explain over several lines; keep what names key, value, options.
-    A config file that does not parse is named with the place: ``file:line:column: problem``."""
-    unparsable = _unparsable(ex)
-    if unparsable:
-        return unparsable
-    parts: list[str] = []
-    for e in (ex, ex.__cause__):
-        text = str(e or "").split("Config search path:")[0]
-        head, _, options = text.partition("Available options in")
-        lines = [ln.strip() for ln in head.splitlines() if ln.strip()]
-        if options:
-            group, _, names = options.partition(":")
-            lines.append(f"available in{group}: " + ", ".join(names.split()))
-        parts += [ln for ln in lines if not ln.startswith(_HINTS) and ln not in parts]
-    return "; ".join(parts)
-
-
-def _unparsable(ex: BaseException) -> str | None:
-    """``file:line:column: problem`` for a config file that is not YAML, ``file: ...`` for
-    one that is not UTF-8 text; None for anything else. Hydra lets the parser's error
-    through unwrapped, its place spread over several lines; a decoding error names no file,
-    but the file object being read is among the traceback's locals."""
-    import io
-
-    import yaml
-
-    for e in (ex, ex.__cause__, ex.__context__):
-        if isinstance(e, yaml.MarkedYAMLError) and e.problem_mark is not None:
-            m, c = e.problem_mark, e.context_mark
-            text = f"{m.name}:{m.line + 1}:{m.column + 1}: {e.problem}"
-            if e.context:
-                at = f" at {c.line + 1}:{c.column + 1}" if c and c.name == m.name else ""
-                text += f" ({e.context}{at})"
-            return text
-        if isinstance(e, UnicodeDecodeError):
-            files, tb = [], e.__traceback__
-            while tb is not None:  # outermost first: the last file found was being read
-                values = tb.tb_frame.f_locals.values()
-                files += [v.name for v in values if isinstance(v, io.IOBase) and hasattr(v, "name")]
-                tb = tb.tb_next
-            if files:
-                return f"{files[-1]}: not UTF-8 text (byte {e.object[e.start]:#x})"
-    return None
 
 
 def fail(message: str, out: Path | None = None) -> None:
@@ -104,7 +56,7 @@ def _run_and_report(func):
             raise
         fail(one_line(ex))
     except UnicodeDecodeError as ex:  # a config file saved in another encoding
-        where = _unparsable(ex)
+        where = unparsable(ex)
         if full or where is None:  # not a file we can name: a fault, keep the traceback
             raise
         fail(where)
@@ -121,6 +73,8 @@ def _main(dcfg: DictConfig) -> None:
             raise
         fail(str(ex), out)
     store = None if cfg.store is None else Path(HydraConfig.get().runtime.cwd) / cfg.store
+    from sim import runner  # the engine (and Mesa) only once the config is known to be good
+
     try:
         files = runner.run(cfg, out, store)
         log.info("wrote %s", ", ".join(p.name for p in files.values()))
@@ -143,7 +97,7 @@ def stop(message: str, status: int) -> None:
     sys.exit(status)
 
 
-def draw(cfg, out: Path, files: runner.Outputs) -> None:
+def draw(cfg, out: Path, files) -> None:
     """The run's figures; a single run's record (kept by the run itself, see ``runner.run``)
     gives the negotiation dance of episode ``figures.episode``."""
     import pandas as pd
@@ -158,7 +112,8 @@ def draw(cfg, out: Path, files: runner.Outputs) -> None:
         dance,
         cfg.figures,
     )
-    log.info("figures in %s", fig_dir)
+    if cfg.figures.formats:
+        log.info("figures in %s", fig_dir)
 
 
 def main() -> None:

@@ -216,11 +216,22 @@ def _plain_value(v):
     return v.value if isinstance(v, Enum) else v
 
 
+MAX_PROVENANCE = 1000  # evidence ids per scenario: the evidence base holds about a hundred
+
+
 @dataclass
 class ScenarioMeta:
     name: str = "baseline"
     provenance: list[str] = field(default_factory=list)  # evidence ids, seeds/evidence.yaml
     teaching: str = ""
+
+    def check(self, key: str, root: Config) -> None:
+        if len(self.provenance) > MAX_PROVENANCE:
+            raise ConfigError(
+                f"{key}.provenance",
+                f"<{len(self.provenance)} ids>",
+                f"at most {MAX_PROVENANCE} evidence ids (from seeds/evidence.yaml)",
+            )
 
 
 @dataclass

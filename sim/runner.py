@@ -257,7 +257,8 @@ def run(
     with _only_run_in(out_dir), _sigterm_as_interrupt():
         todo = [c for c in cells if not store.done(c)]
         if len(todo) < len(cells):
-            log.info("resuming: %d of %d cells finished", len(cells) - len(todo), len(cells))
+            done = len(cells) - len(todo)
+            log.info("resuming: %d of %d cells already finished", done, len(cells))
         wanted = [0] if cfg.experiment.name is ExperimentName.single and cfg.figures.enabled else []
         try:
             record = compute(cfg, todo, store, progress, wanted)

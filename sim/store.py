@@ -12,6 +12,7 @@ files or none.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -25,7 +26,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from sim.cells import Cell
-from sim.config import Config
+from sim.config import Config, ScenarioMeta
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,9 @@ def code_version(package: Path = PACKAGE) -> str:
 def fingerprint(cfg: Config) -> str:
     """What decides a cell's numbers, besides the cell's own key: the config without the
     sweep axes and the output options, and :func:`code_version`."""
-    plain = OmegaConf.to_container(OmegaConf.structured(cfg), enum_to_str=True)
+    # the scenario's provenance and teaching texts change no number (and can be long)
+    bare = dataclasses.replace(cfg, scenario=ScenarioMeta(cfg.scenario.name))
+    plain = OmegaConf.to_container(OmegaConf.structured(bare), enum_to_str=True)
     plain = {k: v for k, v in plain.items() if k not in NOT_IN_FINGERPRINT}
     plain["framework"].pop("name")  # the cell's own framework is in its key
     plain["output"] = {"worlds": cfg.output.worlds}

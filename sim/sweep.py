@@ -20,6 +20,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import open_dict
 
 from sim.config import ConfigError, to_config
+from sim.errors import one_line
 
 
 class StopSweep(BaseException):  # noqa: N818 - a stop, not an error Hydra may swallow
@@ -55,6 +56,9 @@ class CheckConfig(Callback):
         for i, job in enumerate(todo):
             try:
                 to_config(compose(config_name=name, overrides=job))
-            except ConfigError as ex:
+            except Exception as ex:  # Hydra would turn it into a warning and run the jobs
+                if os.environ.get("HYDRA_FULL_ERROR") == "1":
+                    raise StopSweep(str(ex)) from ex
                 where = f"in sweep job {i} of {len(todo)} ({' '.join(job)}); no job was run"
-                raise StopSweep(f"{ex}; {where}") from None
+                text = str(ex) if isinstance(ex, ConfigError) else one_line(ex)
+                raise StopSweep(f"{text}; {where}") from None

@@ -14,6 +14,7 @@ SMALL_MAP = [
     "rounds=30",
     "map.trust=[0.2,0.7]",
     "map.pressure=[0.0,0.6]",
+    "figures.enabled=false",  # the figures have tests of their own
 ]
 
 
@@ -192,13 +193,13 @@ def test_a_single_run_keeps_its_record_in_its_one_simulation(tmp_path, monkeypat
     from sim.config import load
 
     calls = []
-    simulate = runner.simulate
+    model = runner.LinkageModel
 
-    def counted(*args, **kwargs):
+    def counted(*args, **kwargs):  # every simulation builds one model
         calls.append(1)
-        return simulate(*args, **kwargs)
+        return model(*args, **kwargs)
 
-    monkeypatch.setattr(runner, "simulate", counted)
+    monkeypatch.setattr(runner, "LinkageModel", counted)
     cfg = load([*SMALL_SINGLE, "jobs=1"])
     files = runner.run(cfg, tmp_path / "a", tmp_path / "store")
     assert len(calls) == 1 and {t.world for t in files.record} == {0}

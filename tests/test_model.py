@@ -1,4 +1,5 @@
-"""Behaviour the design expects of the model (docs/model.md, docs/odd.md §1), shown rather than assumed."""
+"""Behaviour expected of the model (docs/odd.md §1, patterns T1-T5), shown rather than
+assumed."""
 
 import logging
 
