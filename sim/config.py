@@ -263,10 +263,24 @@ class MapConfig:
             raise ConfigError(f"{key}.framework", "custom", "custom only with framework.tables set")
 
 
+# worlds.csv rows of one cell are held in memory until the cell is stored (~350 bytes each)
+MAX_WORLD_ROWS_PER_CELL = 2_000_000
+
+
 @dataclass
 class OutputConfig:
     worlds: bool = False  # also write one row per world and episode (worlds.csv)
     progress: bool | None = None  # None: a progress bar when stderr is a terminal
+
+    def check(self, key: str, root: Config) -> None:
+        rows = root.replications * root.episodes
+        if self.worlds and rows > MAX_WORLD_ROWS_PER_CELL:
+            raise ConfigError(
+                f"{key}.worlds",
+                True,
+                f"at most {MAX_WORLD_ROWS_PER_CELL:,} rows per cell (replications x episodes "
+                f"= {rows:,}, about {rows * 350 / 2**30:.1f} GiB): fewer, or no worlds.csv",
+            )
 
 
 FIGURE_FORMATS = ("png", "svg", "pdf")

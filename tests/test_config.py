@@ -129,3 +129,9 @@ def test_a_bad_value_in_a_sweep_stops_it_before_any_job_runs(linkage_cmd, tmp_pa
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "pressure=1.5" in lines[0] and "job 1 of 3" in lines[0]
     assert not root.exists()
+
+
+def test_a_worlds_table_that_cannot_fit_in_memory_is_refused_before_the_run():
+    with pytest.raises(ConfigError, match=r"output.worlds=True .* 20,000,000"):
+        load(["output.worlds=true", "replications=1000000"])
+    load(["output.worlds=true", "replications=100000"])  # 2,000,000 rows: allowed
