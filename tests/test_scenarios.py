@@ -18,12 +18,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.config import load
+from sim.config import load, scenario_names
 from sim.model import disabled_parts
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO_DIR = ROOT / "conf" / "scenario"
-SCENARIOS = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+SCENARIOS = scenario_names()
+# The episodes and proposals the seed papers discuss: what must ship (the test's own list)
 HISTORICAL = [
     "merida_2007",
     "tariff_threat_2019",
@@ -65,7 +66,7 @@ def sources() -> set[str]:
     return {d["id"] for d in docs}
 
 
-def test_every_scenario_the_design_names_is_shipped():
+def test_every_scenario_the_papers_discuss_is_shipped():
     assert set(HISTORICAL) <= set(SCENARIOS)
 
 
