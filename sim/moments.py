@@ -38,6 +38,9 @@ class Moments:
                 np.nanvar(x, axis=axis, ddof=1),
             )
 
+    def __getitem__(self, i) -> Moments:
+        return Moments(self.n[i], self.total[i], self.var[i])
+
     def __add__(self, other: Moments) -> Moments:
         """The moments of both blocks' values together (Chan et al. 1979)."""
         n = self.n + other.n

@@ -55,27 +55,36 @@ class Summary:
 def _world_means(x: np.ndarray) -> np.ndarray:
     with warnings.catch_warnings():  # a world where a metric is never defined
         warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmean(x, axis=1)
+        return np.nanmean(x, axis=-1)
 
 
 def summarise(cfg: Config, model) -> list[Summary]:
-    """A summary per block of ``model`` (after its run)."""
+    """A summary per block of ``model`` (after its run). Runs of blocks of one size are
+    reduced together, row by row: each block's numbers are those it would get alone."""
     data = {m: np.stack(model.datacollector.model_vars[m]) for m in metrics.NAMES}  # (E, W)
+    E = cfg.episodes
     out, start = [], 0
-    for block in model.blocks:
-        span = slice(start, start + block.size)
-        start += block.size
+    for size, run in groupby(model.blocks, key=lambda b: b.size):
+        run = list(run)
+        span = slice(start, start + size * len(run))
+        start = span.stop
         moments = {}
         for m, v in data.items():
-            by_episode = np.ascontiguousarray(v[:, span])  # (E, m): over worlds per episode
-            by_world = np.ascontiguousarray(by_episode.T)  # (m, E): world after world
+            # (blocks, worlds, E) and (blocks, E, worlds), contiguous: reductions run along
+            # the last axis of each block exactly as on that block alone
+            by_world = np.ascontiguousarray(
+                v[:, span].reshape(E, len(run), size).transpose(1, 2, 0)
+            )
+            by_episode = np.ascontiguousarray(by_world.transpose(0, 2, 1))
             moments[m] = (
-                Moments.of(by_world.reshape(-1)),
+                Moments.of(by_world.reshape(len(run), size * E)),
                 Moments.of(_world_means(by_world)),
                 Moments.of(by_episode),
             )
-        worlds = _worlds_text(cfg, block, {m: v[:, span] for m, v in data.items()})
-        out.append(Summary(block, moments, worlds if cfg.output.worlds else ""))
+        for i, block in enumerate(run):
+            own = {m: tuple(x[i] for x in trio) for m, trio in moments.items()}
+            worlds = {m: v[:, span][:, i * size : (i + 1) * size] for m, v in data.items()}
+            out.append(Summary(block, own, _worlds_text(cfg, block, worlds)))
     return out
 
 
@@ -112,12 +121,12 @@ def rows(cfg: Config, parts: list[Summary]) -> dict[str, list[dict]]:
         last = whole.moments[f"trust_{side}"][2]
         row[f"final_trust_{side}"] = float(last.mean[-1])
         row[f"final_trust_{side}_ci95"] = float(last.ci95[-1])
+    by_episode = {m: (whole.moments[m][2].mean, whole.moments[m][2].ci95) for m in metrics.NAMES}
     traj = []
     for e in range(cfg.episodes):
         r = dict(params, episode=e + 1)
-        for m in metrics.NAMES:
-            episode = whole.moments[m][2]
-            r[m], r[f"{m}_ci95"] = float(episode.mean[e]), float(episode.ci95[e])
+        for m, (mean, ci) in by_episode.items():
+            r[m], r[f"{m}_ci95"] = float(mean[e]), float(ci[e])
         traj.append(r)
     return {"cells": [row], "trajectories": traj}
 
