@@ -40,6 +40,8 @@ browser:
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_kernel.py
 	$(PY) benchmarks/bench_map.py
+	$(PY) benchmarks/bench_single.py
+	$(PY) benchmarks/bench_memory.py
 	$(PY) benchmarks/bench_app.py
 
 # The README's figures: the headline map (default job) and a negotiation dance.
