@@ -81,12 +81,14 @@ def run_cells(cfg: Config, cells: list[Cell]) -> dict[str, list[dict]]:
 def chunks(cfg: Config, cells: list[Cell]) -> list[list[Block]]:
     """The cells' blocks, in order, packed into batches of at most ``WORLDS_PER_CHUNK``."""
     out: list[list[Block]] = [[]]
-    size = block_size(cfg)
+    size, worlds = block_size(cfg), 0
     for cell in cells:
         for block in blocks_of(cell, cfg.replications, size):
-            if out[-1] and sum(b.size for b in out[-1]) + block.size > WORLDS_PER_CHUNK:
+            if out[-1] and worlds + block.size > WORLDS_PER_CHUNK:
                 out.append([])
+                worlds = 0
             out[-1].append(block)
+            worlds += block.size
     return [c for c in out if c]
 
 
@@ -100,7 +102,7 @@ def _run_chunk(args) -> tuple[list[Summary], list[TableRecord]]:
     return result
 
 
-class Cells:
+class PendingCells:
     """Summaries arriving chunk by chunk, in any order; a cell is saved to the store as soon
     as all its blocks are in, combined in block order."""
 
@@ -134,7 +136,7 @@ def compute(
     jobs = min(cfg.jobs or os.cpu_count() or 1, len(parts))
     record: list[TableRecord] = []
     with tqdm(total=len(cells), unit="cell", disable=not progress, desc="linkage") as bar:
-        done = Cells(cfg, cells, store, bar)
+        done = PendingCells(cfg, cells, store, bar)
         for summaries, kept in (map if jobs <= 1 else partial(pool.run, jobs))(_run_chunk, work):
             done.add(summaries)
             record.extend(kept)
