@@ -21,7 +21,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import ConfigError, register, to_config
 from sim.errors import one_line, unparsable
-from sim.sweep import StopSweep
+from sim.sweep import StopRun
 
 log = logging.getLogger("linkage")
 register()
@@ -46,7 +46,7 @@ def _run_and_report(func):
     full = os.environ.get("HYDRA_FULL_ERROR") == "1"
     try:
         return func()
-    except StopSweep as ex:  # a callback's verdict: already one line
+    except StopRun as ex:  # a callback's verdict: already one line
         if full:
             raise
         print(f"linkage: error: {ex.message}", file=sys.stderr)

@@ -32,7 +32,7 @@ from omegaconf.errors import OmegaConfBaseException
 from sim import plot
 from sim.config import Config, ConfigError, FiguresConfig, load, to_config
 from sim.merge import ReportError, merge, os_error_line, read_run, sweep_jobs
-from sim.sweep import StopSweep
+from sim.sweep import StopRun
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +198,7 @@ class MergeCallback(Callback):
     """At the end of a Hydra multirun, merge the jobs' tables and draw the sweep's figures
     as its ``figures.*`` settings ask.
 
-    A failure ends the multirun with one line and a non-zero exit (:class:`StopSweep`):
+    A failure ends the multirun with one line and a non-zero exit (:class:`StopRun`):
     Hydra would turn an ``Exception`` into a warning, and the sweep would look complete.
     """
 
@@ -211,7 +211,7 @@ class MergeCallback(Callback):
             spec = settings(config)
             done = _draw(root, merge(root, todo), spec)
         except Exception as ex:
-            raise StopSweep(*verdict(ex)) from ex
+            raise StopRun(*verdict(ex)) from ex
         print(f"linkage: merged {len(todo)} jobs into {root} ({done})")
 
 

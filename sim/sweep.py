@@ -23,7 +23,7 @@ from sim.config import ConfigError, to_config
 from sim.errors import one_line
 
 
-class StopSweep(BaseException):  # noqa: N818 - a stop, not an error Hydra may swallow
+class StopRun(BaseException):  # noqa: N818 - a stop, not an error Hydra may swallow
     """Ends a run or a multirun from a callback with one line and a non-zero exit. Hydra
     turns a callback's ``Exception`` into a warning and goes on; this passes through it."""
 
@@ -48,7 +48,7 @@ class CheckConfig(Callback):
         try:
             to_config(job)
         except ConfigError as ex:
-            raise StopSweep(str(ex)) from None
+            raise StopRun(str(ex)) from None
 
     def on_multirun_start(self, config, **kwargs) -> None:
         name = config.hydra.job.config_name
@@ -58,7 +58,7 @@ class CheckConfig(Callback):
                 to_config(compose(config_name=name, overrides=job))
             except Exception as ex:  # Hydra would turn it into a warning and run the jobs
                 if os.environ.get("HYDRA_FULL_ERROR") == "1":
-                    raise StopSweep(str(ex)) from ex
+                    raise StopRun(str(ex)) from ex
                 where = f"in sweep job {i} of {len(todo)} ({' '.join(job)}); no job was run"
                 text = str(ex) if isinstance(ex, ConfigError) else one_line(ex)
-                raise StopSweep(f"{text}; {where}") from None
+                raise StopRun(f"{text}; {where}") from None
