@@ -73,18 +73,21 @@ class Range:
 
     def allowed(self) -> str:
         kind = "an integer" if self.integer else "a number"
-        left = "(" if self.open_low else "["
+        low, high = self._show(self.low), self._show(self.high)
         if self.high == math.inf:
-            text = f"{kind} {'>' if self.open_low else '>='} {self.low:g}"
+            text = f"{kind} {'>' if self.open_low else '>='} {low}"
         else:
-            text = f"{kind} in {left}{self.low:g}, {self.high:g}]"
-        if self.integer:
-            text = text.replace("e+0", "e").replace("e+", "e")
+            text = f"{kind} in {'(' if self.open_low else '['}{low}, {high}]"
         return f"{text} ({self.note})" if self.note else text
 
+    def _show(self, x: float) -> str:
+        return str(int(x)) if self.integer and math.isfinite(x) else f"{x:g}"
+
     def check(self, key: str, value) -> None:
+        if value is None:
+            raise ConfigError(key, value, self.allowed())
         above = value > self.low if self.open_low else value >= self.low
-        if value is None or not (above and value <= self.high):
+        if not (above and value <= self.high):
             raise ConfigError(key, value, self.allowed())
 
 
