@@ -14,6 +14,7 @@ from pathlib import Path
 
 import hydra
 import hydra._internal.utils as hydra_utils
+import yaml
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException
 from omegaconf import DictConfig
@@ -33,24 +34,21 @@ def fail(message: str, out: Path | None = None) -> None:
         leftovers = [p for p in out.iterdir() if p.name != ".hydra" and p.suffix != ".log"]
         if not leftovers:
             shutil.rmtree(out, ignore_errors=True)
-    print(f"linkage: error: {message}", file=sys.stderr)
-    sys.exit(2)
+    stop(message, 2)
 
 
 def _run_and_report(func):
     # Hydra prints composition errors over several lines and exits 1; we want one line and
     # a usage-error status. Hydra 1.3 looks this function up by name, so replacing it is the
     # narrowest hook (the version is pinned below 1.4).
-    import yaml  # a scenario file with a syntax error: the parser's error comes unwrapped
-
     full = os.environ.get("HYDRA_FULL_ERROR") == "1"
     try:
         return func()
     except StopRun as ex:  # a callback's verdict: already one line
         if full:
             raise
-        print(f"linkage: error: {ex.message}", file=sys.stderr)
-        sys.exit(ex.status)
+        stop(ex.message, ex.status)
+    # a scenario file with a syntax error: the parser's error comes unwrapped
     except (ConfigError, HydraException, OmegaConfBaseException, yaml.YAMLError) as ex:
         if full:
             raise

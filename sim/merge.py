@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import logging
 import os
-import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
 from sim.config import ExperimentName
+from sim.files import written_together
 from sim.sweep import jobs
 
 log = logging.getLogger(__name__)
@@ -231,18 +231,13 @@ def merge(root: Path, todo: list[Job] | None = None) -> dict[str, pd.DataFrame]:
         dest = root / f"{name}.csv"
         if dest.exists() and not dest.is_file():
             raise ReportError(f"{root}: cannot write the merged tables: {dest} is not a file", 1)
-    tmp: dict[str, Path] = {}
+    names = sorted(TABLES, key=lambda n: n == "cells")  # cells.csv last: it means "complete"
     try:
-        for name in TABLES:
-            tmp[name] = root / f".{name}.csv.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-            _concatenate(tmp[name], headers[name], [job.dir / f"{name}.csv" for job in todo])
-        for name in sorted(TABLES, key=lambda n: n == "cells"):  # cells.csv last: "complete"
-            os.replace(tmp.pop(name), root / f"{name}.csv")
+        with written_together([root / f"{n}.csv" for n in names]) as tmp:
+            for name, path in zip(names, tmp, strict=True):
+                _concatenate(path, headers[name], [job.dir / f"{name}.csv" for job in todo])
     except OSError as ex:
         raise ReportError(f"{root}: cannot write the merged tables: {os_error_line(ex)}", 1) from ex
-    finally:
-        for path in tmp.values():
-            path.unlink(missing_ok=True)
     return {name: pd.read_csv(root / f"{name}.csv") for name in TABLES}
 
 

@@ -17,7 +17,6 @@ import shutil
 import signal
 import sys
 import threading
-import uuid
 from contextlib import ExitStack, contextmanager
 from functools import partial
 from itertools import product
@@ -28,6 +27,7 @@ from tqdm import tqdm
 from sim import pool, summary
 from sim.cells import Block, Cell, blocks_of
 from sim.config import Config, ExperimentName
+from sim.files import written_together
 from sim.model import LinkageModel, TableRecord, disabled_parts, single_cell
 from sim.store import Store
 from sim.summary import FILES, Summary
@@ -149,24 +149,20 @@ def assemble(cells: list[Cell], store: Store, out_dir: Path, worlds: bool) -> di
     Written to temp files of this process and moved into place only when all are whole
     (``cells.csv`` last: its presence means "complete"); nothing partial is left behind.
     """
-    names = [n for n in FILES if n != "worlds" or worlds]
+    names = sorted((n for n in FILES if n != "worlds" or worlds), key=lambda n: n == "cells")
     files = {n: out_dir / f"{n}.csv" for n in names}
-    tag = f"{os.getpid()}.{uuid.uuid4().hex[:8]}"
-    tmp = {n: files[n].with_name(f".{n}.csv.{tag}.tmp") for n in names}
-    try:
-        with ExitStack() as stack:
-            handles = {n: stack.enter_context(open(tmp[n], "w", newline="")) for n in names}
+    # the handles close (inner block) before the temp files replace the old tables
+    with written_together(list(files.values())) as tmp, ExitStack() as stack:
+        handles = {
+            n: stack.enter_context(open(t, "w", newline=""))
+            for n, t in zip(names, tmp, strict=True)
+        }
+        for n in names:
+            handles[n].write(",".join(FILES[n]) + "\n")
+        for cell in cells:
+            parts = store.load(cell)
             for n in names:
-                handles[n].write(",".join(FILES[n]) + "\n")
-            for cell in cells:
-                parts = store.load(cell)
-                for n in names:
-                    handles[n].write(parts[n])
-        for n in sorted(names, key=lambda n: n == "cells"):
-            os.replace(tmp[n], files[n])
-    finally:
-        for path in tmp.values():
-            path.unlink(missing_ok=True)
+                handles[n].write(parts[n])
     return files
 
 

@@ -17,8 +17,6 @@ import hashlib
 import io
 import json
 import logging
-import os
-import uuid
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -27,6 +25,7 @@ from omegaconf import OmegaConf
 
 from sim.cells import Cell
 from sim.config import Config, ScenarioMeta
+from sim.files import written_together
 
 log = logging.getLogger(__name__)
 
@@ -102,15 +101,9 @@ class Store:
 
     def save(self, cell: Cell, parts: dict[str, str]) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
-        path = self.path(cell)
-        # unique per process and call: two runs sharing a store never share a temp file
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
         record = {"cell": cell.key(), "fingerprint": self.fingerprint, **parts}
-        try:
+        with written_together([self.path(cell)]) as (tmp,):
             tmp.write_text(json.dumps(record))
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
 
     def load(self, cell: Cell) -> dict[str, str]:
         """The stored rows of ``cell``; :class:`DamagedRecord` names the file otherwise."""

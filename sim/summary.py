@@ -83,8 +83,9 @@ def summarise(cfg: Config, model) -> list[Summary]:
             )
         for i, block in enumerate(run):
             own = {m: tuple(x[i] for x in trio) for m, trio in moments.items()}
-            worlds = {m: v[:, span][:, i * size : (i + 1) * size] for m, v in data.items()}
-            out.append(Summary(block, own, _worlds_text(cfg, block, worlds)))
+            first = span.start + i * size  # the block's first world in the model
+            worlds = _worlds_text(cfg, block, data, first) if cfg.output.worlds else ""
+            out.append(Summary(block, own, worlds))
     return out
 
 
@@ -96,13 +97,12 @@ def _params(cfg: Config, cell: Cell) -> dict:
     }
 
 
-def _worlds_text(cfg: Config, block: Block, data: dict[str, np.ndarray]) -> str:
-    if not cfg.output.worlds:
-        return ""
+def _worlds_text(cfg: Config, block: Block, data: dict[str, np.ndarray], first: int) -> str:
+    """The block's rows of worlds.csv; ``data``: (E, W) per metric, the block at ``first``."""
     params = _params(cfg, block.cell)
     rows = [
         dict(params, episode=e + 1, world=block.start + j)
-        | {m: float(data[m][e, j]) for m in metrics.NAMES}
+        | {m: float(data[m][e, first + j]) for m in metrics.NAMES}
         for e in range(cfg.episodes)
         for j in range(block.size)
     ]
