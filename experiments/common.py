@@ -102,7 +102,7 @@ def positions(
     implemented position) and Mexico's negotiating salience after backlash. ``config_dir``
     is a folder of extra scenarios, as ``linkage --config-dir``.
     """
-    from sim import runner
+    from sim import design
     from sim.config import load
     from sim.model import LinkageModel
 
@@ -111,7 +111,7 @@ def positions(
         + [f"replications={replications}", *overrides],
         config_dir=config_dir,
     )
-    model = LinkageModel(cfg, runner.cells_for(cfg))
+    model = LinkageModel(cfg, design.cells(cfg))
     x, salience_mx = [], []
     for _ in range(cfg.episodes):
         model.step()

@@ -6,26 +6,30 @@ import mesa
 import numpy as np
 
 from sim import guarantor, trust
-from sim.config import CountryConfig
 
 
 class Country(mesa.Agent):
     """A country at the table: what it wants, what it gets without a deal, whom it trusts.
 
     ``salience`` (W, n) are the weights it negotiates with (backlash moves Mexico's toward
-    sovereignty); ``base_salience`` (n,) the scenario's weights, which measure outcomes.
-    ``alpha``/``beta`` (W,) are its Beta evidence that the partner keeps its word.
+    sovereignty); ``base_salience`` (W, n) the point's weights, which measure outcomes.
+    ``alpha``/``beta`` (W,) are its Beta evidence that the partner keeps its word. Every
+    value is per world, from the model's ``params`` (``countries.<name>.*``).
     """
 
-    def __init__(self, model, name: str, cfg: CountryConfig, issues, initial_trust, worlds: int):
+    def __init__(self, model, name: str, params: dict[str, np.ndarray]):
         super().__init__(model)
         self.name = name
-        self.base_salience = np.array([cfg.salience[k] for k in issues], float)
-        self.salience = np.tile(self.base_salience, (worlds, 1))
-        self.disagreement = np.array([cfg.disagreement[k] for k in issues], float)
-        self.concession = np.full(worlds, float(cfg.concession))
-        self.reliability = np.full(worlds, float(cfg.reliability))
-        self.alpha, self.beta = trust.prior(initial_trust, model.cfg.trust_prior)
+
+        def own(key):
+            return params[f"countries.{name}.{key}"]
+
+        self.base_salience = own("salience")
+        self.salience = self.base_salience.copy()
+        self.disagreement = own("disagreement").copy()  # dated events may change it
+        self.concession = own("concession")
+        self.reliability = own("reliability").copy()
+        self.alpha, self.beta = trust.prior(own("trust"), params["trust_prior"])
 
     @property
     def trust(self) -> np.ndarray:
@@ -35,7 +39,7 @@ class Country(mesa.Agent):
     def observe(self, good, bad):
         """Update the belief with this episode's evidence about the partner."""
         self.alpha, self.beta = trust.update(
-            self.alpha, self.beta, good, bad, self.model.cfg.forgetting
+            self.alpha, self.beta, good, bad, self.model.params["forgetting"]
         )
 
     def keeps(self, u, costly, noise, monitoring=0.0):

@@ -104,7 +104,7 @@ def TeachingView(model: SeminarModel):
     """The scenario's ``teaching:`` text, what is on screen, and how to read the dance."""
     update_counter.get()
     episode = model.episode
-    cfg, p = model.cfg, model.params
+    cfg, p = model.cfg, model.settings
     teaching = cfg.scenario.teaching.strip() or "(this scenario has no teaching notes)"
     worlds = f"{cfg.replications} world{'s' if cfg.replications > 1 else ''}"
     if p.compare:
@@ -143,7 +143,7 @@ def map_task(p: Params) -> dict:
 @solara.component
 def MapView(model: SeminarModel):
     """The small trust x pressure map, computed when asked (in a thread, per visitor)."""
-    p = model.params
+    p = model.settings
     with solara.Column(classes=["linkage-map"], style={"width": "100%"}):
         solara.Button(
             "Compute map",
@@ -286,9 +286,9 @@ def rebuild(
         return
     current = Params(**{k: r.value for k, r in values.items()})
     old = model.value
-    if old.params == current:
+    if old.settings == current:
         return
-    if current.scenario_name != old.params.scenario_name:
+    if current.scenario_name != old.settings.scenario_name:
         current = dataclasses.replace(current, **scenario_start(current.scenario_name))
     try:
         new = SeminarModel(**dataclasses.asdict(current))

@@ -132,8 +132,8 @@ def utility_figure(model: SeminarModel) -> Figure:
     fig.subplots_adjust(left=left, right=0.96, bottom=0.3, top=0.88, wspace=0.14, hspace=0.12)
     x = np.arange(1, series(model, "us_utility").shape[0] + 1)
     us, mx = model.us, model.mx
-    d_us = float(us.base_salience @ us.disagreement)
-    d_mx = float(mx.base_salience @ mx.disagreement)
+    d_us = float(us.base_salience[0] @ us.disagreement[0])  # every world's: one point
+    d_mx = float(mx.base_salience[0] @ mx.disagreement[0])
     for j, (title, w, _) in enumerate(bl):
         top, bottom = axes[0, j], axes[1, j]
         _lines(top, x, model, ["us_utility", "mx_utility"], w)
@@ -173,7 +173,7 @@ def positions_figure(model: SeminarModel) -> Figure:
     axes = fig.subplots(1, len(bl), sharey=True, squeeze=False)[0]
     left, right = _left(issues), 0.96
     fig.subplots_adjust(left=left, right=right, bottom=0.3, top=0.86, wspace=0.08)
-    d_us, d_mx = model.us.disagreement, model.mx.disagreement
+    d_us, d_mx = model.us.disagreement[0], model.mx.disagreement[0]
     y = np.arange(len(issues))[::-1]
     for ax, (title, _, tables) in zip(axes, bl, strict=True):
         latest = latest_agreements(tables)
@@ -395,7 +395,7 @@ def figure_png(name: str, model: SeminarModel) -> bytes:
     are cached on those: shared between visitors, and never drawn twice. The figure is
     built under the model's lock, so a step in progress never shows half done."""
     with model.lock:
-        key = (name, model.params, model.episode)
+        key = (name, model.settings, model.episode)
         hit = _png_cache.get(key)
         if hit is not None:
             return hit

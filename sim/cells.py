@@ -1,35 +1,68 @@
-"""Cells: one combination of swept parameters, with a random stream of its own.
+"""Cells: a scenario, a framework and a point of parameter values, with a random stream.
 
-Every cell draws from a generator seeded by ``seed`` and the cell's parameter values
-(``numpy.random.SeedSequence``), so a cell gives the same numbers alone, inside an
-in-process grid, or as one job of a Hydra multirun on any launcher (docs/model.md §10).
+Every cell draws from a generator seeded by ``seed`` and the cell's stream key (scenario,
+framework, trust and pressure; ``numpy.random.SeedSequence``), so a cell gives the same
+numbers alone, inside an in-process grid or design, or as one job of a Hydra multirun on
+any launcher. Cells that differ only in other parameters share their random numbers
+(common random numbers, docs/model.md §10): their differences are the parameters', not
+sampling noise.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
 
 @dataclass(frozen=True)
 class Cell:
+    """``params``: the point's other parameter values, as ``(dotted name, value)`` pairs
+    sorted by name, in the canonical form of ``sim.params.point``."""
+
     scenario: str
     framework: str
     trust: float
     pressure: float
+    params: tuple[tuple[str, float | tuple[float, ...]], ...] = ()
 
-    def key(self) -> str:
+    def stream_key(self) -> str:
+        """What names the cell's random stream."""
         # + 0.0 turns -0.0 into 0.0: equal numbers must name the same random stream
         return f"{self.scenario}|{self.framework}|{self.trust + 0.0!r}|{self.pressure + 0.0!r}"
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+    def key(self) -> str:
+        """What tells the cell from every other (its stored record's name)."""
+        extra = "".join(f"|{name}={_canonical(v)}" for name, v in self.params)
+        return self.stream_key() + extra
+
+    def values(self) -> dict:
+        """Every parameter value of the point, trust and pressure included."""
+        return {"trust": self.trust, "pressure": self.pressure, **dict(self.params)}
+
+
+def _canonical(v) -> str:
+    if isinstance(v, tuple):
+        return "(" + ",".join(repr(x + 0.0) for x in v) + ")"
+    return repr(v + 0.0)
+
+
+def make(scenario: str, framework: str, values: dict, default_trust: float, default_pressure):
+    """The cell of a point: ``values`` (canonical) may set trust and pressure; the rest
+    become ``params``, sorted by name."""
+    rest = {k: v for k, v in values.items() if k not in ("trust", "pressure")}
+    return Cell(
+        scenario,
+        framework,
+        float(values.get("trust", default_trust)),
+        float(values.get("pressure", default_pressure)),
+        tuple(sorted(rest.items())),
+    )
 
 
 def seed_sequence(seed: int, cell: Cell) -> np.random.SeedSequence:
-    digest = hashlib.sha256(cell.key().encode()).digest()
+    digest = hashlib.sha256(cell.stream_key().encode()).digest()
     words = np.frombuffer(digest[:16], dtype=np.uint32).tolist()
     return np.random.SeedSequence([int(seed), *words])
 

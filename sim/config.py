@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from enum import Enum
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
@@ -47,6 +48,7 @@ class FrameworkName(Enum):
 class ExperimentName(Enum):
     single = "single"
     map = "map"
+    design = "design"
 
 
 class EventType(Enum):
@@ -250,20 +252,46 @@ def _grid(n: int) -> list[float]:
 class MapConfig:
     trust: list[float] = field(default_factory=lambda: _grid(21), metadata={"rule": UNIT})
     pressure: list[float] = field(default_factory=lambda: _grid(21), metadata={"rule": UNIT})
+    # parameter name -> its values, in order; empty: {trust: map.trust, pressure: map.pressure}
+    axes: dict[str, list[Any]] = field(default_factory=dict)
     framework: list[FrameworkName] = field(
         default_factory=lambda: [FrameworkName.linked, FrameworkName.delinked]
     )
 
     def check(self, key: str, root: Config) -> None:
-        if root.experiment.name is not ExperimentName.map:
+        if root.experiment.name is ExperimentName.single:
             return
-        for axis in ("trust", "pressure"):
-            if not getattr(self, axis):
-                raise ConfigError(f"{key}.{axis}", [], "a non-empty list of numbers in [0, 1]")
         if not self.framework:
             raise ConfigError(f"{key}.framework", [], "a non-empty list of frameworks")
         if FrameworkName.custom in self.framework and not root.framework.tables:
             raise ConfigError(f"{key}.framework", "custom", "custom only with framework.tables set")
+        if root.experiment.name is not ExperimentName.map:
+            return
+        if not self.axes:
+            for axis in ("trust", "pressure"):
+                if not getattr(self, axis):
+                    raise ConfigError(f"{key}.{axis}", [], "a non-empty list of numbers in [0, 1]")
+        from sim import design  # every cell can be made: names, values, weights that sum to 1
+
+        design.cells(root)
+
+
+@dataclass
+class DesignConfig:
+    # a CSV file: a column per parameter (dotted names), optionally ``framework``, a row per
+    # point; relative to the directory linkage is started in
+    file: str | None = None
+
+    def check(self, key: str, root: Config) -> None:
+        if root.experiment.name is not ExperimentName.design:
+            return
+        if not self.file:
+            raise ConfigError(
+                f"{key}.file", self.file, "a CSV file of points for experiment=design"
+            )
+        from sim import design
+
+        design.cells(root)
 
 
 # worlds.csv rows of one cell are held in memory until the cell is stored (~350 bytes each)
@@ -293,10 +321,9 @@ FIGURE_FORMATS = ("png", "svg", "pdf")
 class FiguresConfig:
     enabled: bool = True
     formats: list[str] = field(default_factory=lambda: ["png", "svg"])
-    # (trust, pressure) of the cells whose trajectories a map draws (the nearest grid cells)
-    cells: list[list[float]] = field(
-        default_factory=lambda: [[0.2, 0.8], [0.5, 0.5], [0.8, 0.2]], metadata={"rule": UNIT}
-    )
+    # points in a map's two axes (default trust, pressure) whose trajectories it draws (the
+    # nearest cells)
+    cells: list[list[float]] = field(default_factory=lambda: [[0.2, 0.8], [0.5, 0.5], [0.8, 0.2]])
     episode: int = param(1, Range(1, integer=True))  # the episode whose dance a single run draws
 
     def check(self, key: str, root: Config) -> None:
@@ -307,7 +334,7 @@ class FiguresConfig:
             raise ConfigError(f"{key}.episode", self.episode, f"an episode in 1..{root.episodes}")
         for pt in self.cells:
             if len(pt) != 2:
-                raise ConfigError(f"{key}.cells", list(pt), "[trust, pressure] pairs")
+                raise ConfigError(f"{key}.cells", list(pt), "pairs of values of the map's two axes")
 
 
 @dataclass
@@ -323,6 +350,7 @@ class Config:
     events: list[EventConfig] = field(default_factory=list)
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
     map: MapConfig = field(default_factory=MapConfig)
+    design: DesignConfig = field(default_factory=DesignConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     figures: FiguresConfig = field(default_factory=FiguresConfig)
     trust: float = param(0.5, UNIT)  # initial trust, both sides (docs/model.md §5)
@@ -338,6 +366,9 @@ class Config:
     confidence_weight: float = param(0.25, UNIT)
     noise: float = param(0.02, UNIT)
     jobs: int = param(0, Range(0, 1024, integer=True))  # worker processes; 0 = all local cores
+    # run only shard ``shard`` (0-based) of ``shards``: every shards-th unit of whole cells
+    shards: int = param(1, Range(1, 100_000, integer=True))
+    shard: int = param(0, Range(0, integer=True))
     # finished cells, kept so that an interrupted run resumes (relative to the launch
     # directory); null keeps them in the run directory until the run ends
     store: str | None = "outputs/.cells"
@@ -347,6 +378,10 @@ class Config:
             raise ConfigError("issues", self.issues, "a non-empty list of distinct issue names")
         if self.store is not None and not self.store.strip():
             raise ConfigError("store", self.store, "a directory, or null for no shared store")
+        if self.shard >= self.shards:
+            raise ConfigError(
+                "shard", self.shard, f"a shard in 0..{self.shards - 1} (shards={self.shards})"
+            )
 
 
 def register() -> None:

@@ -57,6 +57,5 @@ def apply(model, episode: int) -> bool:
             case EventType.pressure:
                 model.pressure[:] = e.value
             case EventType.disagreement:
-                country.disagreement = country.disagreement.copy()
-                country.disagreement[model.issues.index(e.issue)] = e.value
+                country.disagreement[:, model.issues.index(e.issue)] = e.value
     return forced

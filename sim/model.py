@@ -17,17 +17,13 @@ from functools import partial
 import mesa
 import numpy as np
 
-from sim import events, frameworks, guarantor, metrics, pressure
+from sim import design, events, frameworks, guarantor, metrics, params, pressure
 from sim.agents import Country
 from sim.bargaining import Tables, negotiate
 from sim.cells import Block, Cell, Stream
 from sim.config import Config
 
 log = logging.getLogger(__name__)
-
-
-def single_cell(cfg: Config) -> Cell:
-    return Cell(cfg.scenario.name, cfg.framework.name.value, cfg.trust, cfg.pressure)
 
 
 def disabled_parts(cfg: Config) -> list[str]:
@@ -110,7 +106,7 @@ class LinkageModel(mesa.Model):
         blocks: list[Block] | None = None,
     ):
         if blocks is None:
-            cells = cells or [single_cell(cfg)]
+            cells = cells or [design.single(cfg)]
             blocks = [Block(c, 0, cfg.replications) for c in cells]
         super().__init__(rng=cfg.seed)
         self.cfg = cfg
@@ -123,20 +119,17 @@ class LinkageModel(mesa.Model):
         sizes = [b.size for b in blocks]
         W = sum(sizes)
         self.worlds = W
-
-        def per_world(values):
-            return np.repeat(np.asarray(values, float), sizes)
-
-        t = per_world([c.trust for c in self.cells])
-        us, mx = cfg.countries.US, cfg.countries.MX
-        self.us = Country(
-            self, "US", us, self.issues, t if us.trust is None else np.full(W, us.trust), W
-        )
-        self.mx = Country(
-            self, "MX", mx, self.issues, t if mx.trust is None else np.full(W, mx.trust), W
-        )
+        # every parameter per world, (W,) or (W, n), by its dotted config name
+        self.params = p = params.per_world(cfg, [c.values() for c in self.cells], sizes)
+        self.us = Country(self, "US", p)
+        self.mx = Country(self, "MX", p)
         self.countries = {"US": self.us, "MX": self.mx}
-        self.pressure = per_world([c.pressure for c in self.cells])
+        self.pressure = p["pressure"].copy()  # dated events may change it
+        # worlds whose weights and no-deal values are the same (events change them in all
+        # worlds at once, so the runs hold for the whole run)
+        self.points = metrics.Runs(
+            np.hstack([p[f"countries.{s}.{v}"] for s in ("US", "MX") for v in params.VECTORS])
+        )
         self.framework = np.repeat([frameworks.CODES[c.framework] for c in self.cells], sizes)
         tables = cfg.framework.tables
         self.custom = frameworks.custom_row(tables, self.issues) if tables else None
@@ -155,7 +148,7 @@ class LinkageModel(mesa.Model):
             raise ValueError(f"record_worlds {list(record_worlds)} outside the worlds 0..{W - 1}")
         self.record: list[TableRecord] = []
         self.datacollector = mesa.DataCollector(
-            model_reporters={m: partial(_report, name=m) for m in metrics.NAMES}
+            model_reporters={m: partial(_report, name=m) for m in metrics.names(self.issues)}
         )
 
     # --- one episode -------------------------------------------------------------------
@@ -168,8 +161,8 @@ class LinkageModel(mesa.Model):
             self.linked_now,
             self.us.trust,
             self.mx.trust,
-            self.cfg.framework.link_at,
-            self.cfg.framework.hysteresis,
+            self.params["framework.link_at"],
+            self.params["framework.hysteresis"],
         )
         tables = frameworks.table_of(self.framework, n, self.custom, self.linked_now)
         r = self._negotiate(tables)
@@ -192,12 +185,12 @@ class LinkageModel(mesa.Model):
         threat = np.zeros(W, bool)
         failed = np.zeros(W, bool)
         rounds_sum = np.zeros(W)
-        us, mx, cfg = self.us, self.mx, self.cfg
+        us, mx, cfg, p = self.us, self.mx, self.cfg, self.params
         for m in np.unique(size[size > 0]):
             wi, ji = np.nonzero(size == m)
             k = np.argsort(~on[wi, ji], axis=1, kind="stable")[:, :m]  # the table's issues
             w_us, w_mx = us.salience[wi[:, None], k], mx.salience[wi[:, None], k]
-            d_us, d_mx = us.disagreement[k], mx.disagreement[k]
+            d_us, d_mx = us.disagreement[wi[:, None], k], mx.disagreement[wi[:, None], k]
             pi = self.pressure[wi]
             if self.lever_index is None:
                 has_lever = np.zeros(len(wi), bool)
@@ -206,11 +199,12 @@ class LinkageModel(mesa.Model):
                 has_lever = tables[wi, self.lever_index] == ji
                 lw_us = np.where(has_lever, us.salience[wi, self.lever_index], 0.0)
                 lw_mx = np.where(has_lever, mx.salience[wi, self.lever_index], 0.0)
-            th = pressure.threatened(has_lever, m, pi * (cfg.threat.size > 0))
+            size_i, self_cost = p["threat.size"][wi], p["threat.self_cost"][wi]
+            th = pressure.threatened(has_lever, m, pi * (size_i > 0))
             r_us, r_mx = pressure.reservations(
-                w_us, w_mx, d_us, d_mx, lw_us, lw_mx, th, pi, cfg.threat
+                w_us, w_mx, d_us, d_mx, lw_us, lw_mx, th, pi, size_i, self_cost
             )
-            vouching = cfg.guarantor.vouching
+            vouching = p["guarantor.vouching"][wi]
             tab = Tables(
                 w_us, w_mx, d_us, d_mx,
                 guarantor.vouched(us.trust[wi], vouching),
@@ -233,8 +227,8 @@ class LinkageModel(mesa.Model):
         eps = 1e-12
         costly_us = r.agreed & (r.x < d_us - eps)  # the US concedes below its no-deal value
         costly_mx = r.agreed & (r.x > 1.0 - d_mx + eps)
-        noise = self.cfg.noise
-        watch = self.cfg.guarantor.monitoring
+        noise = self.params["noise"][:, None]
+        watch = self.params["guarantor.monitoring"]
         broke_us = r.agreed & ~self.us.keeps(u_us, costly_us, noise, watch)
         broke_mx = r.agreed & ~self.mx.keeps(u_mx, costly_mx, noise, watch)
         # a costly commitment broken alone retreats to the reneger's rational point;
@@ -244,7 +238,7 @@ class LinkageModel(mesa.Model):
         settled = r.agreed & ~(
             (broke_us & ~costly_us) | (broke_mx & ~costly_mx) | (broke_us & broke_mx)
         )
-        cw = self.cfg.confidence_weight
+        cw = self.params["confidence_weight"]
         kept_us, kept_mx = r.agreed & ~broke_us, r.agreed & ~broke_mx
         self.us.observe(  # the US learns about Mexico
             np.sum(kept_mx & costly_mx, 1) + cw * np.sum(kept_mx & ~costly_mx, 1), broke_mx.sum(1)
@@ -259,20 +253,20 @@ class LinkageModel(mesa.Model):
 
     def _pressure(self, r: Round, out, forced, u):
         """Backlash from threats and unilateral US action; returns who acted alone (W,)."""
-        pi, cfg, mx = self.pressure, self.cfg, self.mx
+        pi, p, mx = self.pressure, self.params, self.mx
         if self.backlash_index is not None:
-            mx.beta = mx.beta + r.threat * cfg.backlash.trust * pi
+            mx.beta = mx.beta + r.threat * p["backlash.trust"] * pi
             mx.salience = pressure.raise_salience(
-                mx.salience, self.backlash_index, r.threat * cfg.backlash.salience * pi
+                mx.salience, self.backlash_index, r.threat * p["backlash.salience"] * pi
             )
         if self.unilateral_index is None:
             return np.zeros(self.worlds, bool)
         missing = ~out.implemented[:, self.unilateral_index]
-        acts = forced | (missing & (u < pi * cfg.unilateral.rate))
+        acts = forced | (missing & (u < pi * p["unilateral.rate"]))
         if self.backlash_index is not None:
-            mx.beta = mx.beta + acts * cfg.unilateral.trust
+            mx.beta = mx.beta + acts * p["unilateral.trust"]
             mx.salience = pressure.raise_salience(
-                mx.salience, self.backlash_index, acts * cfg.unilateral.salience
+                mx.salience, self.backlash_index, acts * p["unilateral.salience"]
             )
         return acts
 

@@ -24,16 +24,16 @@ def threatened(has_lever, size, pressure):
     return has_lever & (size >= 2) & (pressure > 0)
 
 
-def reservations(w_us, w_mx, d_us, d_mx, lever_w_us, lever_w_mx, threat, pressure, cfg):
+def reservations(w_us, w_mx, d_us, d_mx, lever_w_us, lever_w_mx, threat, pressure, size, self_cost):
     """Expected no-deal value of each side, normalised on the table: (B,), (B,).
 
     ``w_*`` and ``d_*`` are (B, m) for the table's issues; ``lever_w_*`` the (B,) weight of
-    the lever issue (0 where the table has none).
+    the lever issue (0 where the table has none); ``size`` and ``self_cost`` the threat's.
     """
-    expected = np.where(threat, pressure * cfg.size, 0.0)
+    expected = np.where(threat, pressure * size, 0.0)
     total_us = w_us.sum(axis=1)
     total_mx = w_mx.sum(axis=1)
-    r_us = np.sum(w_us * d_us, axis=1) - expected * cfg.self_cost * lever_w_us
+    r_us = np.sum(w_us * d_us, axis=1) - expected * self_cost * lever_w_us
     r_mx = np.sum(w_mx * d_mx, axis=1) - expected * lever_w_mx
     return r_us / np.where(total_us > 0, total_us, 1.0), r_mx / np.where(
         total_mx > 0, total_mx, 1.0

@@ -19,18 +19,17 @@ import sys
 import threading
 from contextlib import ExitStack, contextmanager
 from functools import partial
-from itertools import product
 from pathlib import Path
 
 from tqdm import tqdm
 
-from sim import pool, summary
+from sim import design, pool, summary
 from sim.cells import Block, Cell, blocks_of
 from sim.config import Config, ExperimentName
 from sim.files import written_together
-from sim.model import LinkageModel, TableRecord, disabled_parts, single_cell
+from sim.model import LinkageModel, TableRecord, disabled_parts
 from sim.store import Store
-from sim.summary import FILES, Summary
+from sim.summary import Summary
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +44,6 @@ WORLD_EPISODES_PER_BLOCK = 80_000
 
 def block_size(cfg: Config) -> int:
     return max(1, min(BLOCK_WORLDS, WORLD_EPISODES_PER_BLOCK // cfg.episodes))
-
-
-def cells_for(cfg: Config) -> list[Cell]:
-    if cfg.experiment.name is ExperimentName.single:
-        return [single_cell(cfg)]
-    return [
-        Cell(cfg.scenario.name, f.value, float(t), float(p))
-        for f, t, p in product(cfg.map.framework, cfg.map.trust, cfg.map.pressure)
-    ]
 
 
 def simulate(cfg: Config, cells: list[Cell], record_worlds=()) -> LinkageModel:
@@ -92,31 +82,43 @@ def chunks(cfg: Config, cells: list[Cell]) -> list[list[Block]]:
     return [c for c in out if c]
 
 
-def _run_chunk(args) -> tuple[list[Summary], list[TableRecord]]:
+def _run_chunk(args) -> tuple[list[tuple[Cell, dict[str, str]]], list[Summary], list[TableRecord]]:
+    """A chunk's whole cells as their rows' text (formatted here, in the worker), the
+    summaries of cells it holds only part of, and the record asked for."""
     cfg, blocks, record_worlds = args
     model = LinkageModel(cfg, blocks=blocks, record_worlds=record_worlds)
     model.run_for(cfg.episodes)
-    result = summary.summarise(cfg, model), model.record
+    whole, parts = [], []
+    for own in summary.by_cell(summary.summarise(cfg, model)):
+        if sum(p.block.size for p in own) == cfg.replications:
+            whole.append((own[0].block.cell, summary.texts(cfg, own)))
+        else:
+            parts += own
+    result = whole, parts, model.record
     del model
     gc.collect()  # a Mesa model and its agents refer to each other: free it before the next
     return result
 
 
 class PendingCells:
-    """Summaries arriving chunk by chunk, in any order; a cell is saved to the store as soon
-    as all its blocks are in, combined in block order."""
+    """Cells arriving chunk by chunk, in any order, saved to the store as soon as they are
+    whole: at once when a chunk held all of a cell, else when all its blocks are in,
+    combined in block order."""
 
-    def __init__(self, cfg: Config, cells: list[Cell], store: Store, bar):
+    def __init__(self, cfg: Config, store: Store, bar):
         self.cfg, self.store, self.bar = cfg, store, bar
-        self.expected = {c: len(blocks_of(c, cfg.replications, block_size(cfg))) for c in cells}
+        self.expected = -(-cfg.replications // block_size(cfg))  # blocks per cell
         self.waiting: dict[Cell, list[Summary]] = {}
 
-    def add(self, parts: list[Summary]) -> None:
+    def add(self, whole: list[tuple[Cell, dict[str, str]]], parts: list[Summary]) -> None:
+        for cell, texts in whole:
+            self.store.save(cell, texts)
+        self.bar.update(len(whole))
         for part in parts:
             cell = part.block.cell
             have = self.waiting.setdefault(cell, [])
             have.append(part)
-            if len(have) == self.expected[cell]:
+            if len(have) == self.expected:
                 have.sort(key=lambda s: s.block.start)
                 self.store.save(cell, summary.texts(self.cfg, have))
                 del self.waiting[cell]
@@ -136,20 +138,22 @@ def compute(
     jobs = min(cfg.jobs or os.cpu_count() or 1, len(parts))
     record: list[TableRecord] = []
     with tqdm(total=len(cells), unit="cell", disable=not progress, desc="linkage") as bar:
-        done = PendingCells(cfg, cells, store, bar)
-        for summaries, kept in (map if jobs <= 1 else partial(pool.run, jobs))(_run_chunk, work):
-            done.add(summaries)
+        done = PendingCells(cfg, store, bar)
+        for whole, parts, kept in (map if jobs <= 1 else partial(pool.run, jobs))(_run_chunk, work):
+            done.add(whole, parts)
             record.extend(kept)
     return record
 
 
-def assemble(cells: list[Cell], store: Store, out_dir: Path, worlds: bool) -> dict[str, Path]:
+def assemble(
+    cells: list[Cell], store: Store, out_dir: Path, columns: dict[str, list[str]], worlds: bool
+) -> dict[str, Path]:
     """Stream every cell's rows from the store into the output files, in cell order.
 
     Written to temp files of this process and moved into place only when all are whole
     (``cells.csv`` last: its presence means "complete"); nothing partial is left behind.
     """
-    names = sorted((n for n in FILES if n != "worlds" or worlds), key=lambda n: n == "cells")
+    names = sorted((n for n in columns if n != "worlds" or worlds), key=lambda n: n == "cells")
     files = {n: out_dir / f"{n}.csv" for n in names}
     # the handles close (inner block) before the temp files replace the old tables
     with written_together(list(files.values())) as tmp, ExitStack() as stack:
@@ -158,7 +162,7 @@ def assemble(cells: list[Cell], store: Store, out_dir: Path, worlds: bool) -> di
             for n, t in zip(names, tmp, strict=True)
         }
         for n in names:
-            handles[n].write(",".join(FILES[n]) + "\n")
+            handles[n].write(",".join(columns[n]) + "\n")
         for cell in cells:
             parts = store.load(cell)
             for n in names:
@@ -249,9 +253,10 @@ def run(
         progress = cfg.output.progress
     if progress is None:
         progress = sys.stderr.isatty() and not os.environ.get("CI")
-    cells = cells_for(cfg)
+    cells = design.shard(cfg, design.cells(cfg))
     out_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(store_root if store_root is not None else out_dir / ".cells", cfg, FILES)
+    columns = summary.files(cfg)
+    store = Store(store_root if store_root is not None else out_dir / ".cells", cfg, columns)
     with _only_run_in(out_dir), _sigterm_as_interrupt():
         todo = [c for c in cells if not store.done(c)]
         if len(todo) < len(cells):
@@ -268,7 +273,7 @@ def run(
         if wanted and not todo:
             log.info("replaying the resumed cell for its negotiation record")
             record = simulate(cfg, cells, wanted).record
-        files = assemble(cells, store, out_dir, cfg.output.worlds)
+        files = assemble(cells, store, out_dir, columns, cfg.output.worlds)
     if store_root is None:
         shutil.rmtree(store.dir.parent, ignore_errors=True)
     return Outputs(files, record)

@@ -136,7 +136,7 @@ class SeminarModel(LinkageModel):
         first_worlds = [0, cfg.replications] if p.compare else [0]
         super().__init__(cfg, cells, record_worlds=first_worlds)
         self.lock = threading.RLock()
-        self.params = p
+        self.settings = p  # the app's controls
         self.initial = {"trust_us": self.us.trust.copy(), "trust_mx": self.mx.trust.copy()}
         self.running = self.episode < cfg.episodes
 
@@ -154,10 +154,10 @@ class SeminarModel(LinkageModel):
 def blocks(model: SeminarModel) -> list[tuple[str, slice, list[TableRecord]]]:
     """(title, worlds, record of the block's first world) per cell shown side by side."""
     reps = model.cfg.replications
-    if model.params.compare:
+    if model.settings.compare:
         shown = [("linked", slice(0, reps)), ("delinked", slice(reps, 2 * reps))]
     else:
-        shown = [(model.params.framework, slice(0, reps))]
+        shown = [(model.settings.framework, slice(0, reps))]
     return [(title, w, [t for t in model.record if t.world == w.start]) for title, w in shown]
 
 

@@ -19,20 +19,32 @@ from itertools import groupby
 
 import numpy as np
 
-from sim import metrics
+from sim import design, metrics
 from sim.cells import Block, Cell
 from sim.config import Config
 from sim.moments import Moments
 
+# The tables' parameter columns: these, with the experiment's other parameters after
+# ``pressure`` (``sim.design.columns``)
 PARAMS = ["scenario", "framework", "trust", "pressure", "seed", "replications", "episodes"]
-CELL_COLUMNS = (
-    PARAMS
-    + [c for m in metrics.NAMES for c in (m, f"{m}_ci95")]
-    + ["final_trust_us", "final_trust_us_ci95", "final_trust_mx", "final_trust_mx_ci95"]
-)
-TRAJECTORY_COLUMNS = PARAMS + ["episode"] + [c for m in metrics.NAMES for c in (m, f"{m}_ci95")]
-WORLD_COLUMNS = PARAMS + ["episode", "world"] + metrics.NAMES
-FILES = {"cells": CELL_COLUMNS, "trajectories": TRAJECTORY_COLUMNS, "worlds": WORLD_COLUMNS}
+
+
+def params_columns(cfg: Config) -> list[str]:
+    return PARAMS[:4] + design.columns(cfg) + PARAMS[4:]
+
+
+def files(cfg: Config) -> dict[str, list[str]]:
+    """Every table's columns, by table name: per metric its mean and the half-width of its
+    95% interval (``<metric>_ci95``); per issue ``agreement.<issue>`` and ``position.<issue>``."""
+    names = metrics.names(cfg.issues)
+    means = [c for m in names for c in (m, f"{m}_ci95")]
+    head = params_columns(cfg)
+    final = ["final_trust_us", "final_trust_us_ci95", "final_trust_mx", "final_trust_mx_ci95"]
+    return {
+        "cells": head + means + final,
+        "trajectories": head + ["episode"] + means,
+        "worlds": head + ["episode", "world"] + names,
+    }
 
 
 @dataclass
@@ -61,7 +73,8 @@ def _world_means(x: np.ndarray) -> np.ndarray:
 def summarise(cfg: Config, model) -> list[Summary]:
     """A summary per block of ``model`` (after its run). Runs of blocks of one size are
     reduced together, row by row: each block's numbers are those it would get alone."""
-    data = {m: np.stack(model.datacollector.model_vars[m]) for m in metrics.NAMES}  # (E, W)
+    names = metrics.names(cfg.issues)
+    data = {m: np.stack(model.datacollector.model_vars[m]) for m in names}  # (E, W)
     E = cfg.episodes
     out, start = [], 0
     for size, run in groupby(model.blocks, key=lambda b: b.size):
@@ -90,7 +103,13 @@ def summarise(cfg: Config, model) -> list[Summary]:
 
 
 def _params(cfg: Config, cell: Cell) -> dict:
-    return cell.as_dict() | {
+    own = dict(cell.params)
+    return {
+        "scenario": cell.scenario,
+        "framework": cell.framework,
+        "trust": cell.trust,
+        "pressure": cell.pressure,
+        **{name: design.shown(own[name]) for name in design.columns(cfg)},
         "seed": cfg.seed,
         "replications": cfg.replications,
         "episodes": cfg.episodes,
@@ -102,11 +121,11 @@ def _worlds_text(cfg: Config, block: Block, data: dict[str, np.ndarray], first: 
     params = _params(cfg, block.cell)
     rows = [
         dict(params, episode=e + 1, world=block.start + j)
-        | {m: float(data[m][e, first + j]) for m in metrics.NAMES}
+        | {m: float(data[m][e, first + j]) for m in data}
         for e in range(cfg.episodes)
         for j in range(block.size)
     ]
-    return csv_text(WORLD_COLUMNS, rows)
+    return csv_text(files(cfg)["worlds"], rows)
 
 
 def rows(cfg: Config, parts: list[Summary]) -> dict[str, list[dict]]:
@@ -114,14 +133,15 @@ def rows(cfg: Config, parts: list[Summary]) -> dict[str, list[dict]]:
     whole = fold(lambda a, b: a + b, parts)
     params = _params(cfg, whole.block.cell)
     row = dict(params)
-    for m in metrics.NAMES:
+    names = metrics.names(cfg.issues)
+    for m in names:
         every, worlds, _ = whole.moments[m]
         row[m], row[f"{m}_ci95"] = float(every.mean), float(worlds.ci95)
     for side in ("us", "mx"):
         last = whole.moments[f"trust_{side}"][2]
         row[f"final_trust_{side}"] = float(last.mean[-1])
         row[f"final_trust_{side}_ci95"] = float(last.ci95[-1])
-    by_episode = {m: (whole.moments[m][2].mean, whole.moments[m][2].ci95) for m in metrics.NAMES}
+    by_episode = {m: (whole.moments[m][2].mean, whole.moments[m][2].ci95) for m in names}
     traj = []
     for e in range(cfg.episodes):
         r = dict(params, episode=e + 1)
@@ -133,7 +153,8 @@ def rows(cfg: Config, parts: list[Summary]) -> dict[str, list[dict]]:
 
 def texts(cfg: Config, parts: list[Summary]) -> dict[str, str]:
     """A cell's rows as CSV text per file (what the cell store keeps)."""
-    out = {name: csv_text(FILES[name], table) for name, table in rows(cfg, parts).items()}
+    columns = files(cfg)
+    out = {name: csv_text(columns[name], table) for name, table in rows(cfg, parts).items()}
     out["worlds"] = "".join(p.worlds for p in parts)
     return out
 

@@ -45,7 +45,7 @@ def test_seminar_model_is_linkage_model_with_keywords():
 
 def test_mesa_hands_reactive_values_through():
     m = seminar.SeminarModel(pressure=solara.reactive(0.9), worlds=solara.reactive(2))
-    assert m.params.pressure == 0.9 and m.worlds == 2
+    assert m.settings.pressure == 0.9 and m.worlds == 2
 
 
 def test_compare_runs_both_frameworks_in_one_model():
@@ -327,7 +327,7 @@ def test_picking_a_scenario_moves_the_sliders_to_its_own_start():
     assert (start["trust"], start["pressure"]) != (DEFAULTS["trust"], DEFAULTS["pressure"])
     assert values["trust"].value == start["trust"] and values["pressure"].value == start["pressure"]
     assert model.value.cfg.trust == start["trust"]
-    assert model.value.params == seminar.Params(**{k: r.value for k, r in values.items()})
+    assert model.value.settings == seminar.Params(**{k: r.value for k, r in values.items()})
 
 
 def test_teaching_notes_keep_their_sections_and_commands():

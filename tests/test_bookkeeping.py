@@ -20,7 +20,9 @@ def fake_model(cfg, values: dict[str, list[list[float]]]):
     episodes = len(next(iter(values.values())))
     worlds = len(values[next(iter(values))][0])
     zeros = [np.zeros(worlds) for _ in range(episodes)]
-    model_vars = {m: [np.asarray(v, float) for v in values.get(m, zeros)] for m in metrics.NAMES}
+    model_vars = {
+        m: [np.asarray(v, float) for v in values.get(m, zeros)] for m in metrics.names(cfg.issues)
+    }
     cell = Cell(cfg.scenario.name, "linked", 0.5, 0.25)
     return SimpleNamespace(
         blocks=[Block(cell, 0, worlds)], datacollector=SimpleNamespace(model_vars=model_vars)

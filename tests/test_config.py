@@ -55,7 +55,7 @@ def test_any_non_finite_number_is_refused_with_its_key_named(key, value):
         ("trust_prior=0", "trust_prior", "(0, 1e+06]"),
         ("threat.size=-1", "threat.size", ">= 0"),
         ("figures.episode=21", "figures.episode", "1..20"),
-        ("figures.cells=[[0.5]]", "figures.cells", "[trust, pressure] pairs"),
+        ("figures.cells=[[0.5]]", "figures.cells", "pairs of values of the map's two axes"),
     ],
 )
 def test_ranges_beside_their_fields(override, key, allowed):

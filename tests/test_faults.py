@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import runner
+from sim import design, runner
 from sim.cells import Block, Cell
 from sim.config import load
 from sim.model import LinkageModel
@@ -58,7 +58,7 @@ def test_a_cell_split_into_blocks_gives_the_same_bytes_however_it_is_chunked(
 
 def test_blocks_agree_with_the_whole_cell_to_rounding(tmp_path, monkeypatch):
     cfg = load([*SPLIT, "jobs=1"])
-    whole = runner.run_cells(cfg, runner.cells_for(cfg))["cells"][0]
+    whole = runner.run_cells(cfg, design.cells(cfg))["cells"][0]
     monkeypatch.setattr(runner, "BLOCK_WORLDS", 30)
     split = Path(runner.run(cfg, tmp_path / "split")["cells"]).read_text().splitlines()
     header, values = split[0].split(","), split[1].split(",")

@@ -216,9 +216,11 @@ def test_a_disagreement_event_moves_the_no_deal_value():
     )
     m = LinkageModel(cfg)
     m.step()
-    assert m.mx.disagreement[1] == 0.4
+    assert (m.mx.disagreement[:, 1] == 0.4).all()
     m.step()
-    assert m.mx.disagreement[1] == 0.7 and cfg.countries.MX.disagreement["security"] == 0.4
+    assert (m.mx.disagreement[:, 1] == 0.7).all() and cfg.countries.MX.disagreement[
+        "security"
+    ] == 0.4
 
 
 def test_events_after_the_last_episode_are_reported_not_refused(caplog, tmp_path):

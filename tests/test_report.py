@@ -264,7 +264,7 @@ def test_the_command_names_a_broken_scenario_in_one_line(linkage_cmd, tmp_path):
 
 def test_the_rows_expected_of_a_run_are_the_runners(tmp_path):
     from sim.config import load
-    from sim.runner import cells_for
+    from sim.design import cells as cells_for
 
     for overrides in (["map.trust=[0,1]", "map.pressure=[0.5]", "episodes=3"], SMALL):
         cfg = load(overrides)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim import runner
+from sim import design, runner, summary
 from sim.config import load
 from sim.store import DamagedRecord, Store
 
@@ -32,8 +32,8 @@ def rerun(cfg, store_root, tmp_path, name="again"):
 
 
 def records(cfg, store_root):
-    store = Store(store_root, cfg, runner.FILES)
-    return store, [store.path(c) for c in runner.cells_for(cfg)]
+    store = Store(store_root, cfg, summary.files(cfg))
+    return store, [store.path(c) for c in design.cells(cfg)]
 
 
 def copy_store(src, dst):
@@ -76,7 +76,7 @@ def test_damaged_records_are_named_and_recomputed(reference, tmp_path, caplog, d
         record["cells"] = record["cells"].split(",", 3)[0] + "\n"
         paths[0].write_text(json.dumps(record))
     with pytest.raises(DamagedRecord, match=str(paths[0].name)):
-        store.load(runner.cells_for(cfg)[0])
+        store.load(design.cells(cfg)[0])
     with caplog.at_level(logging.WARNING):
         assert rerun(cfg, store_root, tmp_path) == texts
     assert paths[0].name in caplog.text
