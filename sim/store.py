@@ -30,7 +30,9 @@ from sim.files import written_together
 log = logging.getLogger(__name__)
 
 # Keys that choose cells or shape the output but do not change a cell's numbers.
-NOT_IN_FINGERPRINT = {"experiment", "map", "jobs", "store", "trust", "pressure", "figures"}
+NOT_IN_FINGERPRINT = {
+    "experiment", "map", "design", "shards", "shard", "jobs", "store", "trust", "pressure", "figures"
+}
 # Libraries whose upgrade may change a cell's numbers (numpy draws and sums them).
 NUMERIC_DEPENDENCIES = ("numpy", "mesa")
 
