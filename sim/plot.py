@@ -5,11 +5,18 @@ The one plotting layer: the run's figures (``sim.report``) and the seminar app's
 Colours are Okabe & Ito's colour-blind-safe palette (US blue, Mexico vermillion); maps of
 differences use ColorBrewer's PuOr, centred on zero, with the zero contour drawn; every
 band is the 95% interval of the mean over worlds, as in the tables.
+
+A map's axes are the parameters its table varies (:func:`map_axes`): two give difference
+maps, one gives lines per framework along it; each is labelled with the parameter's name and
+units (:func:`axis_label`). A parameter given as a whole vector (a JSON list in the tables)
+is a categorical axis: its values sit at positions 0, 1, ... in the order of the table.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +48,40 @@ AXIS_LABELS = {
     "trust": "initial trust (both sides, 0-1)",
     "pressure": "US coercive pressure π (0-1)",
 }
+# What every other parameter means, with its units (docs/model.md); the label puts the
+# parameter's own name, as typed on the command line, above it.
+PARAMETERS = {
+    "framework.link_at": "sequenced links at trust λ (0-1)",
+    "framework.hysteresis": "sequenced delinks below λ − η (trust, 0-1)",
+    "threat.size": "threat penalty σ (× Mexico's value of the lever)",
+    "threat.self_cost": "US share of the penalty ς (0-1)",
+    "backlash.trust": "Mexican distrust per threat (β evidence, × π)",
+    "backlash.salience": "Mexican backlash salience per threat (weight, × π)",
+    "unilateral.rate": "US unilateral action rate μ (per episode, × π)",
+    "unilateral.gain": "US gain per unilateral action (× its issue weight)",
+    "unilateral.harm": "Mexican loss per unilateral action (× its weight)",
+    "unilateral.trust": "Mexican distrust per unilateral action (β evidence)",
+    "unilateral.salience": "Mexican backlash salience per action (weight)",
+    "guarantor.vouching": "guarantor's vouching γ (share of distrust removed, 0-1)",
+    "guarantor.monitoring": "guarantor's monitoring γ (share of reneging deterred, 0-1)",
+    "trust_prior": "strength of the trust prior s (observations)",
+    "forgetting": "trust evidence kept per episode φ (0-1)",
+    "confidence_weight": "trust evidence per kept non-costly commitment ω (0-1)",
+    "noise": "chance of failing a non-costly commitment ν (0-1)",
+}
+# A country's parameters ``countries.<side>.<key>``: {side} the country, {partner} the other.
+COUNTRY_PARAMETERS = {
+    "concession": "{side} concession exponent (<1 Boulware, 1 linear, >1 conceder)",
+    "reliability": "{side} chance of keeping a costly commitment ρ (0-1)",
+    "trust": "initial {side} trust in {partner} (0-1)",
+    "salience": "{side} salience weights (one per issue, summing to 1)",
+    "disagreement": "{side} no-deal values (one per issue, 0-1)",
+    "salience.": "{side} weight on {issue} (0-1, the others rescaled)",
+    "disagreement.": "{side} no-deal value on {issue} (0-1)",
+}
+SIDES = {"US": ("US", "Mexico"), "MX": ("Mexican", "the US")}
+# How captions name the default axes; any other parameter by its name
+NOUNS = {"trust": "initial trust", "pressure": "US pressure"}
 MAP_METRICS = {
     "mx_utility": "Mexican utility",
     "us_utility": "US utility",
@@ -73,13 +114,95 @@ def save(fig: Figure, path: Path, formats: Sequence[str] | None = None) -> list[
     return out
 
 
-def difference_grid(cells: pd.DataFrame, metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Linked minus delinked ``metric`` on the trust x pressure grid: (trust, pressure, diff)."""
-    keys = ["scenario", "trust", "pressure"]
+def describe(name: str) -> str | None:
+    """What parameter ``name`` means, with its units; None for a name not known here."""
+    if name in PARAMETERS:
+        return PARAMETERS[name]
+    parts = name.split(".", 3)
+    if len(parts) < 3 or parts[0] != "countries" or parts[1] not in SIDES:
+        return None
+    text = COUNTRY_PARAMETERS.get(parts[2] + ("." if len(parts) == 4 else ""))
+    side, partner = SIDES[parts[1]]
+    return text and text.format(side=side, partner=partner, issue=parts[-1])
+
+
+def axis_label(name: str) -> str:
+    """The label of an axis along parameter ``name``: the name as typed on the command line
+    over its meaning and units (trust and pressure keep their one-line labels); the bare
+    name for a parameter not known here."""
+    if name in AXIS_LABELS:
+        return AXIS_LABELS[name]
+    text = describe(name)
+    return f"{name}\n{text}" if text else name
+
+
+def noun(name: str) -> str:
+    """A parameter as captions name it."""
+    return NOUNS.get(name, f"`{name}`")
+
+
+def shown(value) -> str:
+    """A parameter's value as figures and captions show it."""
+    return f"{value:g}" if isinstance(value, Real) else str(value)
+
+
+def map_axes(table: pd.DataFrame) -> list[str]:
+    """The parameters a table (cells.csv, trajectories.csv) varies, in column order: of
+    trust, pressure and the columns between pressure and seed, those with several values."""
+    cols = list(table.columns)
+    start = cols.index("pressure") + 1
+    end = cols.index("seed") if "seed" in cols else start
+    return [c for c in ["trust", "pressure", *cols[start:end]] if table[c].nunique() > 1]
+
+
+def scale(table: pd.DataFrame, name: str) -> tuple[list, np.ndarray]:
+    """Axis ``name``'s values in drawing order and where they are drawn: numbers ascending
+    at their values; anything else (a vector, as a JSON list) in the table's order at 0, 1, ..."""
+    col = table[name]
+    if pd.api.types.is_numeric_dtype(col):
+        values = sorted(col.dropna().unique())
+        return values, np.asarray(values, float)
+    values = list(dict.fromkeys(col.dropna()))
+    return values, np.arange(len(values), dtype=float)
+
+
+def place(table: pd.DataFrame, name: str, values) -> np.ndarray:
+    """Where ``values`` of axis ``name`` are drawn (see :func:`scale`)."""
+    if pd.api.types.is_numeric_dtype(table[name]):
+        return np.asarray(values, float)
+    order = scale(table, name)[0]
+    return np.array([order.index(v) for v in values], float)
+
+
+FEW = 6  # values on an axis that are ticked one by one
+
+
+def ticks(ax, table: pd.DataFrame, name: str, which="x") -> None:
+    """Ticks at an axis's values when it has few (a coarse sweep's cells are read by their
+    values) and always on a categorical axis, labelled with its values."""
+    values, positions = scale(table, name)
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    if not pd.api.types.is_numeric_dtype(table[name]):
+        axis.set_ticks(positions, values, fontsize=7, rotation=15 if which == "x" else 0)
+    elif len(values) <= FEW:
+        axis.set_ticks(positions, [shown(v) for v in values])
+
+
+def difference_grid(
+    cells: pd.DataFrame, metric: str, axes: Sequence[str] = ("trust", "pressure")
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Linked minus delinked ``metric`` over two axes (default trust x pressure):
+    (x values, y values, diff[y, x])."""
+    x, y = axes
+    keys = ["scenario", x, y]
     lk = cells[cells.framework == "linked"].set_index(keys)[metric]
     dl = cells[cells.framework == "delinked"].set_index(keys)[metric]
     diff = (lk - dl).dropna().reset_index()
-    table = diff.pivot_table(index="pressure", columns="trust", values=metric)
+    table = diff.pivot_table(index=y, columns=x, values=metric)
+    table = table.reindex(
+        index=[v for v in scale(cells, y)[0] if v in table.index],
+        columns=[v for v in scale(cells, x)[0] if v in table.columns],
+    )
     return table.columns.to_numpy(), table.index.to_numpy(), table.to_numpy()
 
 
@@ -99,43 +222,66 @@ def diverging_map(ax, x, y, z, *, lim: float | None = None, contour=True, colorb
     return mesh
 
 
-def difference_map(ax, cells: pd.DataFrame, metric: str, title: str | None = None, short=False):
-    """A diverging map of linked - delinked over trust x pressure, zero contour drawn."""
-    trust, pressure, z = difference_grid(cells, metric)
+def two_axes(cells: pd.DataFrame) -> tuple[str, str]:
+    """The map's two axes, first on x; trust and pressure unless the table varies two others."""
+    found = map_axes(cells)
+    return tuple(found) if len(found) == 2 else ("trust", "pressure")
+
+
+def difference_map(
+    ax, cells: pd.DataFrame, metric: str, title: str | None = None, short=False, axes=None
+):
+    """A diverging map of linked - delinked over the map's two axes (default: those the
+    table varies, see :func:`two_axes`), zero contour drawn."""
+    x, y = axes or two_axes(cells)
+    xs, ys, z = difference_grid(cells, metric, (x, y))
     label = "linked − delinked" if short else f"Δ {metric} (linked − delinked; >0 favours linkage)"
-    mesh = diverging_map(ax, trust, pressure, z, colorbar=label)
-    ax.set_xlabel(AXIS_LABELS["trust"])
-    ax.set_ylabel(AXIS_LABELS["pressure"])
+    numeric = all(pd.api.types.is_numeric_dtype(cells[a]) for a in (x, y))
+    # a zero line drawn between categories would interpolate what was never run
+    mesh = diverging_map(
+        ax, place(cells, x, xs), place(cells, y, ys), z, contour=numeric, colorbar=label
+    )
+    ax.set_xlabel(axis_label(x))
+    ax.set_ylabel(axis_label(y))
+    ticks(ax, cells, x, "x")
+    ticks(ax, cells, y, "y")
     ax.set_title(title or f"{MAP_METRICS.get(metric, metric)}: linked − delinked")
     return mesh
 
 
+def map_figure(cells: pd.DataFrame, metric: str, axes=None) -> Figure:
+    """One metric's difference map, as a figure of its own."""
+    fig, ax = figure((5.2, 4.2))
+    difference_map(ax, cells, metric, axes=axes)
+    fig.suptitle(f"{cells.scenario.iloc[0]}: where linkage pays", fontsize=10)
+    return fig
+
+
 def maps(
-    cells: pd.DataFrame, out: Path, formats: Sequence[str] | None = None, prefix=""
+    cells: pd.DataFrame, out: Path, formats: Sequence[str] | None = None, prefix="", axes=None
 ) -> dict[str, str]:
-    """One map per metric plus the headline panel, for one scenario; {file stem: caption}."""
+    """One map per metric plus the headline panel, for one scenario, over its two axes
+    (default: see :func:`two_axes`); {file stem: caption}."""
     captions = {}
     if not {"linked", "delinked"} <= set(cells.framework):
         return captions
+    x, y = axes or two_axes(cells)
     scenario = cells.scenario.iloc[0]
     for metric, label in MAP_METRICS.items():
-        fig, ax = figure((5.2, 4.2))
-        difference_map(ax, cells, metric)
-        fig.suptitle(f"{scenario}: where linkage pays", fontsize=10)
-        save(fig, out / f"{prefix}map_{metric}", formats)
+        save(map_figure(cells, metric, (x, y)), out / f"{prefix}map_{metric}", formats)
         captions[f"{prefix}map_{metric}"] = (
-            f"Linked minus delinked {label}, mean over worlds and episodes, for each initial "
-            "trust (x) and US pressure (y). Purple: linkage does better; orange: delinking "
+            f"Linked minus delinked {label}, mean over worlds and episodes, for each "
+            f"{noun(x)} (x) and {noun(y)} (y). Purple: linkage does better; orange: delinking "
             "does better; the black line is where they tie."
         )
     captions[f"{prefix}map_mx_utility"] += (
         " The headline figure: in the orange region Mexico is better off keeping the issues "
         "apart; the zero line is where delinking starts to pay Mexico."
     )
-    fig, axes = figure((15, 8.5), 2, 3, layout="constrained")
-    for ax, metric in zip(axes.flat, list(MAP_METRICS)[:6], strict=True):
-        difference_map(ax, cells, metric, MAP_METRICS[metric], short=True)
-    fig.suptitle(f"{scenario}: linked − delinked over trust × pressure", fontsize=12)
+    fig, panels = figure((15, 8.5), 2, 3, layout="constrained")
+    for ax, metric in zip(panels.flat, list(MAP_METRICS)[:6], strict=True):
+        difference_map(ax, cells, metric, MAP_METRICS[metric], short=True, axes=(x, y))
+    fig.suptitle(f"{scenario}: linked − delinked over {x} × {y}", fontsize=12)
     save(fig, out / f"{prefix}maps", formats)
     captions[f"{prefix}maps"] = (
         "The six difference maps side by side (each with its own colour scale)."
@@ -143,15 +289,90 @@ def maps(
     return captions
 
 
-def nearest_cells(cells: pd.DataFrame, wanted) -> list[tuple[float, float]]:
-    """The grid cells closest to each wanted (trust, pressure), without repeats."""
-    pts = cells[["trust", "pressure"]].drop_duplicates().to_numpy()
+# Each framework's line style beside its colour: the lines stay apart in grey too.
+FRAMEWORK_STYLES = {"linked": "o-", "delinked": "s--", "sequenced": "^-.", "custom": "D:"}
+
+
+def profile(ax, cells: pd.DataFrame, metric: str, axis: str, title: str | None = None):
+    """``metric`` along parameter ``axis``, a line per framework with its 95% band."""
+    order = scale(cells, axis)[0]
+    for fw in dict.fromkeys(cells.framework):
+        d = cells[cells.framework == fw].groupby(axis)[[metric, f"{metric}_ci95"]].mean()
+        d = d.reindex([v for v in order if v in d.index])
+        colour, style = FRAMEWORK_COLOURS.get(fw, GREY), FRAMEWORK_STYLES.get(fw, "o-")
+        band(ax, place(cells, axis, d.index), d[metric], d[f"{metric}_ci95"], colour, fw, style)
+    ax.set_xlabel(axis_label(axis))
+    ax.set_ylabel(MAP_METRICS.get(metric, metric))
+    ticks(ax, cells, axis, "x")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    ax.set_title(title or f"{MAP_METRICS.get(metric, metric)} by framework")
+
+
+def line_figure(cells: pd.DataFrame, metric: str, axis: str | None = None) -> Figure:
+    """One metric along the map's one axis (default: the one the table varies)."""
+    fig, ax = figure((5.2, 4.2))
+    profile(ax, cells, metric, axis or map_axes(cells)[0])
+    fig.suptitle(f"{cells.scenario.iloc[0]}: where linkage pays", fontsize=10)
+    return fig
+
+
+def lines(
+    cells: pd.DataFrame, out: Path, formats: Sequence[str] | None = None, prefix="", axis=None
+) -> dict[str, str]:
+    """For a map along one parameter: one figure per map metric, every framework's line with
+    its band, plus a panel of six; {file stem: caption}."""
+    axis = axis or map_axes(cells)[0]
+    captions = {}
+    for metric, label in MAP_METRICS.items():
+        save(line_figure(cells, metric, axis), out / f"{prefix}line_{metric}", formats)
+        captions[f"{prefix}line_{metric}"] = (
+            f"{label[0].upper()}{label[1:]}, mean over worlds and episodes, for each "
+            f"{noun(axis)} (x), a line per framework; bands are 95% intervals of the mean. "
+            "Where the linked line is above the delinked, linkage does better."
+        )
+    captions[f"{prefix}line_mx_utility"] += (
+        " The headline figure: where the delinked line is above, Mexico is better off keeping "
+        "the issues apart."
+    )
+    fig, panels = figure((15, 8.5), 2, 3, layout="constrained")
+    for ax, metric in zip(panels.flat, list(MAP_METRICS)[:6], strict=True):
+        profile(ax, cells, metric, axis, MAP_METRICS[metric])
+    fig.suptitle(f"{cells.scenario.iloc[0]}: each framework along {axis}", fontsize=12)
+    save(fig, out / f"{prefix}lines", formats)
+    captions[f"{prefix}lines"] = "The six metrics side by side, each on its own scale."
+    return captions
+
+
+def nearest_cells(cells: pd.DataFrame, wanted, axes=("trust", "pressure")) -> list[tuple]:
+    """The cells closest to each wanted point, without repeats: a point's first
+    ``len(axes)`` values, in the axes' units (a categorical axis's are its positions 0, 1,
+    ...); each cell as its values on ``axes``."""
+    axes = list(axes)
+    pts = cells[axes].drop_duplicates()
+    at = np.column_stack([place(cells, a, pts[a]) for a in axes])
     out = []
-    for t, p in wanted:
-        best = tuple(pts[np.argmin((pts[:, 0] - t) ** 2 + (pts[:, 1] - p) ** 2)])
+    for w in wanted:
+        i = np.argmin(((at - np.asarray(w[: len(axes)], float)) ** 2).sum(axis=1))
+        best = tuple(pts.iloc[i])
         if best not in out:
             out.append(best)
     return out
+
+
+def point_stem(point: Mapping[str, object]) -> str:
+    """A point as part of a file name: ``trust0.2_pressure0.8``; a vector's values joined
+    by hyphens."""
+    return "_".join(f"{name}{_tag(v)}" for name, v in point.items())
+
+
+def _tag(v) -> str:
+    if isinstance(v, Real):
+        return f"{v:g}"
+    try:
+        return "-".join(f"{x:g}" for x in json.loads(v))
+    except (TypeError, ValueError):
+        return "".join(c for c in str(v) if c.isalnum() or c in ".-")
 
 
 def band(ax, x, mean, ci, color, label, style="-"):
@@ -181,9 +402,15 @@ def episode_lines(ax, x, mean: Mapping, ci: Mapping, names, style="-"):
         band(ax, x, mean[name], ci[name], color, label, style)
 
 
-def trajectories(traj: pd.DataFrame, trust: float, pressure: float):
-    """Trust, utilities and agreement over episodes, one column per framework, 95% bands."""
-    here = traj[np.isclose(traj.trust, trust) & np.isclose(traj.pressure, pressure)]
+def trajectories(traj: pd.DataFrame, trust=None, pressure=None, *, at=None):
+    """Trust, utilities and agreement over episodes, one column per framework, 95% bands,
+    at ``at`` ({parameter: value}; default trust ``trust`` and pressure ``pressure``)."""
+    at = dict(at) if at is not None else {"trust": trust, "pressure": pressure}
+    keep = np.ones(len(traj), bool)
+    for name, v in at.items():
+        col = traj[name]
+        keep &= np.isclose(col, v) if pd.api.types.is_numeric_dtype(col) else (col == v).to_numpy()
+    here = traj[keep]
     frameworks = list(dict.fromkeys(here.framework))
     fig, axes = figure((4.2 * len(frameworks), 8), 3, len(frameworks), sharey="row", squeeze=False)
     rows = [
@@ -204,9 +431,10 @@ def trajectories(traj: pd.DataFrame, trust: float, pressure: float):
                 ax.set_xlabel("episode")
             if j == 0:
                 ax.legend(fontsize=8, loc="best")
+    where = ", ".join(f"{name} {shown(v)}" for name, v in at.items())
+    gap = " " if set(at) <= set(NOUNS) else "\n"  # other parameters' names are long
     fig.suptitle(
-        f"{here.scenario.iloc[0]}: trajectories at trust {trust:g}, pressure {pressure:g} "
-        "(mean over worlds, 95% band)",
+        f"{here.scenario.iloc[0]}: trajectories at {where}{gap}(mean over worlds, 95% band)",
         fontsize=10,
     )
     return fig

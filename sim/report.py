@@ -48,7 +48,10 @@ def figures(
     ``spec`` (the ``figures.*`` settings; default the schema's) asks; ``dance``: the
     :class:`~sim.model.TableRecord` of the tables of episode ``spec.episode`` to draw.
 
-    A sweep over several scenarios gets each scenario's figures, named after it.
+    A sweep over several scenarios gets each scenario's figures, named after it. The map's
+    axes are the parameters the tables vary (:func:`sim.plot.map_axes`): two give difference
+    maps, one gives lines per framework, more than two no map and no trajectories (the README
+    says what to ask for instead).
     """
     spec = spec or FiguresConfig()
     formats = spec.formats
@@ -61,20 +64,25 @@ def figures(
         log.info("figures.formats is empty: no figures drawn")
         readme.write_text(_none_asked(fig_dir))
         return fig_dir
-    captions = {}
+    captions, notes = {}, []
     scenarios = list(dict.fromkeys(cells.scenario))
     for scenario in scenarios:
         prefix = f"{scenario}_" if len(scenarios) > 1 else ""
         part, part_traj = cells[cells.scenario == scenario], traj[traj.scenario == scenario]
-        captions |= plot.maps(part, fig_dir, formats, prefix)
-        for t, p in plot.nearest_cells(part, spec.cells):
-            stem = f"{prefix}trajectories_trust{t:g}_pressure{p:g}"
-            plot.save(plot.trajectories(part_traj, t, p), fig_dir / stem, formats)
-            captions[stem] = (
-                f"{scenario}: trust, utilities and agreement over episodes at initial trust "
-                f"{t:g} and pressure {p:g}, one column per framework; lines are means over "
-                "worlds, bands 95% intervals of the mean."
-            )
+        axes = plot.map_axes(part)
+        if len(axes) > 2:
+            log.warning(
+                "%s: the tables vary %d parameters (%s) and a map shows two: no map or "
+                "trajectories drawn (figures/README.md says what to ask for)",
+                scenario, len(axes), ", ".join(axes),
+            )  # fmt: skip
+            notes.append(_too_many(scenario, part, axes))
+            continue
+        if len(axes) == 2:
+            captions |= plot.maps(part, fig_dir, formats, prefix, axes)
+        elif len(axes) == 1:
+            captions |= plot.lines(part, fig_dir, formats, prefix, axes[0])
+        captions |= _trajectories(part, part_traj, axes, spec.cells, fig_dir, formats, prefix)
     for i, table in enumerate(dance):
         fig, ax = plot.figure((8, 5.2))
         title = f"negotiation dance, episode {table.episode}: {', '.join(table.issues)}"
@@ -88,10 +96,47 @@ def figures(
             "value), the cross the no-deal point including any threat, the diamond the Nash "
             "point, the star the agreement."
         )
-    lines = ["# Figures", "", f"{_written(formats)} How to read them:", ""]
-    lines += [f"- `{stem}`: {text}" for stem, text in captions.items()]
+    lines = ["# Figures", "", *[f"{n}\n" for n in notes]]
+    if captions:
+        lines += [f"{_written(formats)} How to read them:", ""]
+        lines += [f"- `{stem}`: {text}" for stem, text in captions.items()]
     readme.write_text("\n".join(lines) + "\n")
     return fig_dir
+
+
+def _trajectories(cells, traj, axes, wanted, fig_dir: Path, formats, prefix) -> dict[str, str]:
+    """The trajectories at the cells nearest the ``wanted`` points of the map's ``axes``
+    (``figures.cells``); {file stem: caption}."""
+    captions = {}
+    scenario = cells.scenario.iloc[0]
+    axes = axes or ["trust", "pressure"]  # a run with no axis: its one point, named so
+    for values in plot.nearest_cells(cells, wanted, axes):
+        point = dict(zip(axes, values, strict=True))
+        stem = f"{prefix}trajectories_{plot.point_stem(point)}"
+        plot.save(plot.trajectories(traj, at=point), fig_dir / stem, formats)
+        where = " and ".join(f"{plot.noun(n)} {plot.shown(v)}" for n, v in point.items())
+        captions[stem] = (
+            f"{scenario}: trust, utilities and agreement over episodes at {where}, one column "
+            "per framework; lines are means over worlds, bands 95% intervals of the mean."
+        )
+    return captions
+
+
+def _too_many(scenario: str, cells: pd.DataFrame, axes: list[str]) -> str:
+    """What the README says when the tables vary more parameters than a map can show: the
+    command for a map over the first two of them, or lines along one."""
+
+    def values(name: str) -> str:
+        return "[" + ", ".join(plot.shown(v) for v in plot.scale(cells, name)[0]) + "]"
+
+    two = ", ".join(f"{a}: {values(a)}" for a in axes[:2])
+    return (
+        f"No map or trajectories were drawn for {scenario}: its tables vary {len(axes)} "
+        f"parameters ({', '.join(f'`{a}`' for a in axes)}) and a map shows two. Ask for a map "
+        f"over two of them, the others at their config values, e.g. "
+        f"`linkage scenario={scenario} '+map.axes={{{two}}}'`, or for lines along one, "
+        f"`linkage scenario={scenario} '+map.axes={{{axes[0]}: {values(axes[0])}}}'`."
+    )
 
 
 def _none_asked(fig_dir: Path) -> str:
