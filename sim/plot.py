@@ -266,6 +266,8 @@ def maps(
     if not {"linked", "delinked"} <= set(cells.framework):
         return captions
     x, y = axes or two_axes(cells)
+    if difference_grid(cells, "mx_utility", (x, y))[2].size == 0:
+        return captions  # no point run both linked and delinked (e.g. one shard's share)
     scenario = cells.scenario.iloc[0]
     for metric, label in MAP_METRICS.items():
         save(map_figure(cells, metric, (x, y)), out / f"{prefix}map_{metric}", formats)

@@ -7,8 +7,9 @@ with, as Hydra recorded them in the directory, changed by any given on its comma
 :class:`MergeCallback` does the same at the end of every Hydra multirun.
 
 Nothing is drawn or merged from incomplete input: every job the sweep's overrides call for
-must be there and finished, and every table whole (the first job's header, the header's
-number of fields on every row, a final newline, the rows its run's config implies).
+must be there and finished, and every table whole (the first job's header, or one that
+differs only in per-issue columns; the header's number of fields on every row, a final
+newline, the rows its run's config implies).
 Otherwise one line names the job or file and what is wrong (:class:`ReportError`), and
 nothing is written. Merged tables go to temporary files first and replace the old ones
 only when both are complete.

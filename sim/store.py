@@ -31,7 +31,16 @@ log = logging.getLogger(__name__)
 
 # Keys that choose cells or shape the output but do not change a cell's numbers.
 NOT_IN_FINGERPRINT = {
-    "experiment", "map", "design", "shards", "shard", "jobs", "store", "trust", "pressure", "figures"
+    "experiment",
+    "map",
+    "design",
+    "shards",
+    "shard",
+    "jobs",
+    "store",
+    "trust",
+    "pressure",
+    "figures",
 }
 # Libraries whose upgrade may change a cell's numbers (numpy draws and sums them).
 NUMERIC_DEPENDENCIES = ("numpy", "mesa")

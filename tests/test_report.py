@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from sim import merge, report
+from sim import report, tables
 from sim.sweep import StopRun
 
 SMALL = ["experiment=single", "replications=2", "episodes=2", "rounds=10", "store=null"]
@@ -272,4 +272,4 @@ def test_the_rows_expected_of_a_run_are_the_runners(tmp_path):
         OmegaConf.save(OmegaConf.structured(cfg), tmp_path / ".hydra" / "config.yaml")
         cells = len(cells_for(cfg))
         expected = {"cells": cells, "trajectories": cells * cfg.episodes}
-        assert merge.expected_rows(tmp_path) == expected
+        assert tables.expected_rows(tmp_path) == expected
