@@ -44,12 +44,16 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_memory.py
 	$(PY) benchmarks/bench_app.py
 
-# The README's figures: the headline map (default job) and a negotiation dance.
+# The README's figures: the headline map (default job), a map over two other parameters and a
+# negotiation dance.
 figures: $(VENV)/.installed
 	$(VENV)/bin/linkage store=null figures.formats=[png] hydra.run.dir=outputs/docs/map
 	$(VENV)/bin/linkage experiment=single trust=0.3 pressure=0.7 store=null figures.formats=[png] \
 		hydra.run.dir=outputs/docs/single
+	$(VENV)/bin/linkage '+map.axes={countries.MX.salience.sovereignty: [0.1,0.2,0.3,0.4,0.5], threat.size: [0,1,2,3]}' \
+		store=null figures.formats=[png] hydra.run.dir=outputs/docs/axes
 	cp outputs/docs/map/figures/map_mx_utility.png docs/linkage_map.png
+	cp outputs/docs/axes/figures/map_mx_utility.png docs/linkage_map_axes.png
 	cp outputs/docs/single/figures/dance_episode1_table0.png docs/dance.png
 
 # The seminar app on http://127.0.0.1:8765/ (sim/app.py), and its screenshot in docs/.
