@@ -27,6 +27,7 @@ from sim.config import UNIT, Config, ConfigError, Range
 
 SIDES = ("US", "MX")
 VECTORS = ("salience", "disagreement")  # per-issue values of a country
+VECTOR_NAMES = tuple(f"countries.{s}.{v}" for s in SIDES for v in VECTORS)
 # Parts of the config that are not model parameters, and whole-number settings that shape
 # the batch itself (they cannot differ between the worlds of one batch).
 NOT_PARAMETERS = {"experiment", "map", "design", "output", "figures", "events", "scenario"}
@@ -53,14 +54,10 @@ def scalars() -> dict[str, Range | None]:
     return out
 
 
-def vector_names(cfg: Config) -> list[str]:
-    return [f"countries.{s}.{v}" for s in SIDES for v in VECTORS]
-
-
 def names(cfg: Config) -> list[str]:
     """Every parameter name a point may set, for this config's issues."""
-    per_issue = [f"{v}.{k}" for v in vector_names(cfg) for k in cfg.issues]
-    return [*scalars(), *vector_names(cfg), *per_issue]
+    per_issue = [f"{v}.{k}" for v in VECTOR_NAMES for k in cfg.issues]
+    return [*scalars(), *VECTOR_NAMES, *per_issue]
 
 
 def _unknown(cfg: Config, name: str, value) -> ConfigError:
@@ -104,10 +101,10 @@ def value(cfg: Config, name: str, given):
     is allowed."""
     if name in scalars():
         return _number(name, given, scalars()[name])
-    if name in vector_names(cfg):
+    if name in VECTOR_NAMES:
         return _vector(cfg, name, given)
     base, _, issue = name.rpartition(".")
-    if base in vector_names(cfg) and issue in cfg.issues:
+    if base in VECTOR_NAMES and issue in cfg.issues:
         return _number(name, given, UNIT)
     raise _unknown(cfg, name, given)
 
