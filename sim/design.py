@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import csv
 import json
-from functools import cache
-from itertools import product
+from dataclasses import replace
+from itertools import islice, product
 from pathlib import Path
 
 import yaml
@@ -70,7 +70,7 @@ def cells(cfg: Config) -> list[Cell]:
         case ExperimentName.map:
             return _map(cfg)
         case ExperimentName.design:
-            return _design(cfg)
+            return _design_once(cfg)
     raise AssertionError(cfg.experiment.name)
 
 
@@ -141,29 +141,22 @@ def path(cfg: Config) -> Path:
         return given
 
 
-def _rows(cfg: Config) -> tuple[list[str], list[list[str]]]:
-    file = path(cfg)
+def _rows(cfg: Config, header_only: bool = False) -> tuple[list[str], list[list[str]]]:
+    """The file's header and its non-blank rows (``header_only``: none of them)."""
     try:
-        stat = file.stat()
-        table = _read(str(file), stat.st_mtime_ns, stat.st_size)
+        with open(path(cfg), newline="", encoding="utf-8-sig") as f:
+            rows = (r for r in csv.reader(f) if any(x.strip() for x in r))
+            table = list(islice(rows, 1) if header_only else rows)
     except (OSError, UnicodeDecodeError, csv.Error) as ex:
         why = getattr(ex, "strerror", None) or str(ex).splitlines()[0]
         raise ConfigError("design.file", cfg.design.file, f"a readable CSV file ({why})") from None
-    if len(table) < 2:
+    if len(table) < (1 if header_only else 2):
         raise ConfigError("design.file", cfg.design.file, "a header row and at least one point")
-    header = [h.strip() for h in table[0]]
-    return header, table[1:]
-
-
-@cache
-def _read(file: str, mtime_ns: int, size: int) -> list[list[str]]:
-    """The file's non-blank rows (read once per version of the file)."""
-    with open(file, newline="", encoding="utf-8-sig") as f:
-        return [r for r in csv.reader(f) if any(x.strip() for x in r)]
+    return [h.strip() for h in table[0]], table[1:]
 
 
 def _header(cfg: Config) -> list[str]:
-    return _rows(cfg)[0]
+    return _rows(cfg, header_only=True)[0]
 
 
 def _parse(text: str):
@@ -174,6 +167,20 @@ def _parse(text: str):
         except yaml.YAMLError:
             return text
     return text
+
+
+_last: dict[str, list[Cell]] = {}  # the last design's cells: a run checks, then runs it
+
+
+def _design_once(cfg: Config) -> list[Cell]:
+    """:func:`_design`, made once per config and version of the file."""
+    stat = path(cfg).stat() if path(cfg).exists() else None
+    key = repr((cfg, stat and (stat.st_mtime_ns, stat.st_size)))
+    if key not in _last:
+        cells = _design(cfg)
+        _last.clear()
+        _last[key] = cells
+    return list(_last[key])
 
 
 def _design(cfg: Config) -> list[Cell]:
@@ -217,8 +224,9 @@ def _design(cfg: Config) -> list[Cell]:
             values = params.point(cfg, values)
         except ConfigError as ex:
             raise DesignError(f"{name}: row {i}, column {ex.key}", ex.value, ex.allowed) from None
+        point = make(cfg.scenario.name, "", values, cfg.trust, cfg.pressure)
         for f in [fw] if fw is not None else frameworks:
-            cell = make(cfg.scenario.name, f, values, cfg.trust, cfg.pressure)
+            cell = replace(point, framework=f)  # the frameworks of a point share its values
             if cell in seen:
                 raise DesignError(
                     f"{name}: row {i}", ",".join(row), f"a point not in row {seen[cell]}"

@@ -19,6 +19,7 @@ import sys
 import threading
 from contextlib import ExitStack, contextmanager
 from functools import partial
+from functools import reduce as fold
 from pathlib import Path
 
 from tqdm import tqdm
@@ -91,10 +92,11 @@ def _run_chunk(args) -> tuple[list[tuple[Cell, dict[str, str]]], list[Summary], 
     whole, parts = [], []
     for own in summary.by_cell(summary.summarise(cfg, model)):
         if sum(p.block.size for p in own) == cfg.replications:
-            whole.append((own[0].block.cell, summary.texts(cfg, own)))
+            whole.append(fold(lambda a, b: a + b, own))
         else:
             parts += own
-    result = whole, parts, model.record
+    texts = summary.texts_of(cfg, whole)
+    result = [(w.block.cell, t) for w, t in zip(whole, texts, strict=True)], parts, model.record
     del model
     gc.collect()  # a Mesa model and its agents refer to each other: free it before the next
     return result
@@ -164,7 +166,7 @@ def assemble(
         for n in names:
             handles[n].write(",".join(columns[n]) + "\n")
         for cell in cells:
-            parts = store.load(cell)
+            parts = store.load(cell, rows_checked=True)  # by done() or written now
             for n in names:
                 handles[n].write(parts[n])
     return files

@@ -92,6 +92,7 @@ class Store:
     def __init__(self, root: Path, cfg: Config, columns: dict[str, list[str]]):
         self.fingerprint = fingerprint(cfg)
         self.dir = Path(root) / self.fingerprint
+        self._made = False
         self.columns = columns
 
     def path(self, cell: Cell) -> Path:
@@ -111,13 +112,17 @@ class Store:
         return True
 
     def save(self, cell: Cell, parts: dict[str, str]) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
+        if not self._made:  # once: a design saves tens of thousands of cells
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self._made = True
         record = {"cell": cell.key(), "fingerprint": self.fingerprint, **parts}
         with written_together([self.path(cell)]) as (tmp,):
             tmp.write_text(json.dumps(record))
 
-    def load(self, cell: Cell) -> dict[str, str]:
-        """The stored rows of ``cell``; :class:`DamagedRecord` names the file otherwise."""
+    def load(self, cell: Cell, rows_checked: bool = False) -> dict[str, str]:
+        """The stored rows of ``cell``; :class:`DamagedRecord` names the file otherwise.
+        ``rows_checked``: :meth:`done` passed it, or this run wrote it; its rows are not
+        parsed again (for thousands of cells that is most of the cost of reading)."""
         path = self.path(cell)
         try:
             record = json.loads(path.read_text())
@@ -129,6 +134,8 @@ class Store:
             raise DamagedRecord(f"{path}: holds cell {record.get('cell')!r}, not {cell.key()!r}")
         if record.get("fingerprint") != self.fingerprint:
             raise DamagedRecord(f"{path}: made by another config or code version")
+        if rows_checked:
+            return record
         for name, columns in self.columns.items():
             text = record.get(name)
             if not isinstance(text, str):

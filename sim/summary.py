@@ -102,14 +102,16 @@ def summarise(cfg: Config, model) -> list[Summary]:
     return out
 
 
-def _params(cfg: Config, cell: Cell) -> dict:
+def _params(cfg: Config, cell: Cell, columns: list[str] | None = None) -> dict:
+    """The cell's parameter columns; ``columns``: ``design.columns(cfg)``, if known."""
     own = dict(cell.params)
+    columns = design.columns(cfg) if columns is None else columns
     return {
         "scenario": cell.scenario,
         "framework": cell.framework,
         "trust": cell.trust,
         "pressure": cell.pressure,
-        **{name: design.shown(own[name]) for name in design.columns(cfg)},
+        **{name: design.shown(own[name]) for name in columns},
         "seed": cfg.seed,
         "replications": cfg.replications,
         "episodes": cfg.episodes,
@@ -128,35 +130,77 @@ def _worlds_text(cfg: Config, block: Block, data: dict[str, np.ndarray], first: 
     return csv_text(files(cfg)["worlds"], rows)
 
 
+def _tables(cfg: Config, wholes: list[Summary]) -> tuple[np.ndarray, np.ndarray]:
+    """The numbers of many cells' rows, each ``wholes[i]`` a whole cell's summary, in one
+    pass over the cells: (cells, columns of cells.csv after the parameters) and (cells,
+    episodes, columns of trajectories.csv after ``episode``)."""
+    names = metrics.names(cfg.issues)
+
+    def stacked(i: int, m: str) -> Moments:
+        parts = [w.moments[m][i] for w in wholes]
+        return Moments(*(np.stack([getattr(p, f) for p in parts]) for f in ("n", "total", "var")))
+
+    every = {m: stacked(0, m) for m in names}
+    worlds = {m: stacked(1, m) for m in names}
+    episodes = {m: stacked(2, m) for m in names}
+    final = [
+        x[:, -1]
+        for side in ("us", "mx")
+        for x in (episodes[f"trust_{side}"].mean, episodes[f"trust_{side}"].ci95)
+    ]
+    cells = np.stack([x for m in names for x in (every[m].mean, worlds[m].ci95)] + final, -1)
+    traj = np.stack([x for m in names for x in (episodes[m].mean, episodes[m].ci95)], axis=-1)
+    return cells, traj
+
+
 def rows(cfg: Config, parts: list[Summary]) -> dict[str, list[dict]]:
     """A cell's rows of cells.csv and trajectories.csv from its blocks' summaries, in order."""
     whole = fold(lambda a, b: a + b, parts)
+    columns = files(cfg)
     params = _params(cfg, whole.block.cell)
-    row = dict(params)
-    names = metrics.names(cfg.issues)
-    for m in names:
-        every, worlds, _ = whole.moments[m]
-        row[m], row[f"{m}_ci95"] = float(every.mean), float(worlds.ci95)
-    for side in ("us", "mx"):
-        last = whole.moments[f"trust_{side}"][2]
-        row[f"final_trust_{side}"] = float(last.mean[-1])
-        row[f"final_trust_{side}_ci95"] = float(last.ci95[-1])
-    by_episode = {m: (whole.moments[m][2].mean, whole.moments[m][2].ci95) for m in names}
-    traj = []
-    for e in range(cfg.episodes):
-        r = dict(params, episode=e + 1)
-        for m, (mean, ci) in by_episode.items():
-            r[m], r[f"{m}_ci95"] = float(mean[e]), float(ci[e])
-        traj.append(r)
-    return {"cells": [row], "trajectories": traj}
+    cells, traj = (t[0].tolist() for t in _tables(cfg, [whole]))
+    row = params | dict(zip(columns["cells"][len(params) :], cells, strict=True))
+    after = columns["trajectories"][len(params) + 1 :]
+    return {
+        "cells": [row],
+        "trajectories": [
+            params | {"episode": e} | dict(zip(after, values, strict=True))
+            for e, values in enumerate(traj, start=1)
+        ],
+    }
 
 
 def texts(cfg: Config, parts: list[Summary]) -> dict[str, str]:
-    """A cell's rows as CSV text per file (what the cell store keeps)."""
-    columns = files(cfg)
-    out = {name: csv_text(columns[name], table) for name, table in rows(cfg, parts).items()}
-    out["worlds"] = "".join(p.worlds for p in parts)
+    """A cell's rows as CSV text per file (what the cell store keeps), from its blocks'
+    summaries in order."""
+    return texts_of(cfg, [fold(lambda a, b: a + b, parts)])[0]
+
+
+def texts_of(cfg: Config, wholes: list[Summary]) -> list[dict[str, str]]:
+    """Many cells' rows as CSV text, each ``wholes[i]`` a whole cell's summary: the numbers
+    of all in one pass, then one ``repr`` per number (as :func:`csv_text` writes them)."""
+    if not wholes:
+        return []
+    columns = design.columns(cfg)
+    head = params_columns(cfg)
+    cells, traj = _tables(cfg, wholes)
+    out = []
+    for whole, row, by_episode in zip(wholes, cells.tolist(), traj.tolist(), strict=True):
+        params = csv_text(head, [_params(cfg, whole.block.cell, columns)])[:-1]
+        out.append(
+            {
+                "cells": _line(params, row),
+                "trajectories": "".join(
+                    _line(f"{params},{e}", values) for e, values in enumerate(by_episode, 1)
+                ),
+                "worlds": whole.worlds,
+            }
+        )
     return out
+
+
+def _line(head: str, values: list[float]) -> str:
+    return head + "," + ",".join("" if v != v else repr(v) for v in values) + "\n"
 
 
 def by_cell(summaries: list[Summary]) -> list[list[Summary]]:
