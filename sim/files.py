@@ -28,3 +28,22 @@ def written_together(dests: list[Path]) -> Iterator[list[Path]]:
     finally:
         for t in tmp:
             t.unlink(missing_ok=True)
+
+
+def remove_orphans(folder: Path) -> None:
+    """Remove the temporary files in ``folder`` of processes that are gone (a worker killed
+    while it wrote): no live writer will move them into place."""
+    for tmp in folder.glob(".*.tmp"):
+        pid = tmp.name.split(".")[-3]
+        if pid.isdigit() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

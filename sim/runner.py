@@ -27,7 +27,7 @@ from tqdm import tqdm
 from sim import design, pool, summary
 from sim.cells import Block, Cell, blocks_of
 from sim.config import Config, ExperimentName
-from sim.files import written_together
+from sim.files import remove_orphans, written_together
 from sim.model import LinkageModel, TableRecord, disabled_parts
 from sim.store import Store
 from sim.summary import Summary
@@ -83,10 +83,11 @@ def chunks(cfg: Config, cells: list[Cell]) -> list[list[Block]]:
     return [c for c in out if c]
 
 
-def _run_chunk(args) -> tuple[list[tuple[Cell, dict[str, str]]], list[Summary], list[TableRecord]]:
-    """A chunk's whole cells as their rows' text (formatted here, in the worker), the
-    summaries of cells it holds only part of, and the record asked for."""
-    cfg, blocks, record_worlds = args
+def _run_chunk(args) -> tuple[list[Cell], list[Summary], list[TableRecord]]:
+    """Run a chunk and save the cells it holds whole to the store, here in the worker (their
+    text is most of a run's bytes); return those cells, the summaries of the cells it holds
+    only part of, and the record asked for."""
+    cfg, blocks, record_worlds, store = args
     model = LinkageModel(cfg, blocks=blocks, record_worlds=record_worlds)
     model.run_for(cfg.episodes)
     whole, parts = [], []
@@ -95,26 +96,24 @@ def _run_chunk(args) -> tuple[list[tuple[Cell, dict[str, str]]], list[Summary], 
             whole.append(fold(lambda a, b: a + b, own))
         else:
             parts += own
-    texts = summary.texts_of(cfg, whole)
-    result = [(w.block.cell, t) for w, t in zip(whole, texts, strict=True)], parts, model.record
+    for w, texts in zip(whole, summary.texts_of(cfg, whole), strict=True):
+        store.save(w.block.cell, texts)
+    result = [w.block.cell for w in whole], parts, model.record
     del model
     gc.collect()  # a Mesa model and its agents refer to each other: free it before the next
     return result
 
 
 class PendingCells:
-    """Cells arriving chunk by chunk, in any order, saved to the store as soon as they are
-    whole: at once when a chunk held all of a cell, else when all its blocks are in,
-    combined in block order."""
+    """Cells arriving chunk by chunk, in any order: those a chunk held whole are already
+    stored; the others are stored when all their blocks are in, combined in block order."""
 
     def __init__(self, cfg: Config, store: Store, bar):
         self.cfg, self.store, self.bar = cfg, store, bar
         self.expected = -(-cfg.replications // block_size(cfg))  # blocks per cell
         self.waiting: dict[Cell, list[Summary]] = {}
 
-    def add(self, whole: list[tuple[Cell, dict[str, str]]], parts: list[Summary]) -> None:
-        for cell, texts in whole:
-            self.store.save(cell, texts)
+    def add(self, whole: list[Cell], parts: list[Summary]) -> None:
         self.bar.update(len(whole))
         for part in parts:
             cell = part.block.cell
@@ -136,7 +135,9 @@ def compute(
     the first cell's world 0 (the one a single run's dance shows).
     """
     parts = chunks(cfg, cells)
-    work = [(cfg, blocks, record_worlds if i == 0 else ()) for i, blocks in enumerate(parts)]
+    work = [
+        (cfg, blocks, record_worlds if i == 0 else (), store) for i, blocks in enumerate(parts)
+    ]
     jobs = min(cfg.jobs or os.cpu_count() or 1, len(parts))
     record: list[TableRecord] = []
     with tqdm(total=len(cells), unit="cell", disable=not progress, desc="linkage") as bar:
@@ -268,6 +269,8 @@ def run(
         try:
             record = compute(cfg, todo, store, progress, wanted)
         except KeyboardInterrupt:
+            if store.dir.is_dir():
+                remove_orphans(store.dir)  # workers are stopped: what they left half-written
             stored = sum(store.path(c).exists() for c in cells)
             if store_root is None:
                 shutil.rmtree(store.dir.parent, ignore_errors=True)
