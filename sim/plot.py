@@ -280,15 +280,25 @@ def maps(
         " The headline figure: in the orange region Mexico is better off keeping the issues "
         "apart; the zero line is where delinking starts to pay Mexico."
     )
-    fig, panels = figure((15, 8.5), 2, 3, layout="constrained")
-    for ax, metric in zip(panels.flat, list(MAP_METRICS)[:6], strict=True):
-        difference_map(ax, cells, metric, MAP_METRICS[metric], short=True, axes=(x, y))
-    fig.suptitle(f"{scenario}: linked − delinked over {x} × {y}", fontsize=12)
-    save(fig, out / f"{prefix}maps", formats)
+    six(
+        lambda ax, metric, label: difference_map(ax, cells, metric, label, short=True, axes=(x, y)),
+        f"{scenario}: linked − delinked over {x} × {y}",
+        out / f"{prefix}maps",
+        formats,
+    )
     captions[f"{prefix}maps"] = (
         "The six difference maps side by side (each with its own colour scale)."
     )
     return captions
+
+
+def six(draw, title: str, path: Path, formats) -> None:
+    """The first six map metrics side by side, each drawn by ``draw(ax, metric, label)``."""
+    fig, panels = figure((15, 8.5), 2, 3, layout="constrained")
+    for ax, metric in zip(panels.flat, list(MAP_METRICS)[:6], strict=True):
+        draw(ax, metric, MAP_METRICS[metric])
+    fig.suptitle(title, fontsize=12)
+    save(fig, path, formats)
 
 
 # Each framework's line style beside its colour: the lines stay apart in grey too.
@@ -337,11 +347,12 @@ def lines(
         " The headline figure: where the delinked line is above, Mexico is better off keeping "
         "the issues apart."
     )
-    fig, panels = figure((15, 8.5), 2, 3, layout="constrained")
-    for ax, metric in zip(panels.flat, list(MAP_METRICS)[:6], strict=True):
-        profile(ax, cells, metric, axis, MAP_METRICS[metric])
-    fig.suptitle(f"{cells.scenario.iloc[0]}: each framework along {axis}", fontsize=12)
-    save(fig, out / f"{prefix}lines", formats)
+    six(
+        lambda ax, metric, label: profile(ax, cells, metric, axis, label),
+        f"{cells.scenario.iloc[0]}: each framework along {axis}",
+        out / f"{prefix}lines",
+        formats,
+    )
     captions[f"{prefix}lines"] = "The six metrics side by side, each on its own scale."
     return captions
 
