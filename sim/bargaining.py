@@ -89,6 +89,10 @@ class Path:
     G: np.ndarray  # (B, S+1) cumulative true gain to the partner, from 0
     gain: np.ndarray  # (B, S) true gain to the partner per segment, sorted
     top: np.ndarray  # (B,) own value at own ideal
+    # (B, S+1) cost and gain with a free, worthless segment after the last: what an offer
+    # that pays for every segment buys next (looked up at every step of the bisection)
+    cost_next: np.ndarray
+    gain_next: np.ndarray
 
     def take(self, rows) -> Path:
         """The paths of the tables ``rows`` only."""
@@ -101,8 +105,7 @@ class Path:
         for j in range(1, S + 1):  # C rises along a row, so counting beats a search
             idx += self.C[:, j, None] <= budget
         flat = idx + (np.arange(B) * (S + 1))[:, None]
-        cost = np.hstack([self.cost, np.zeros((B, 1))]).ravel()[flat]
-        gain = np.hstack([self.gain, np.zeros((B, 1))]).ravel()[flat]
+        cost, gain = self.cost_next.ravel()[flat], self.gain_next.ravel()[flat]
         return self.G.ravel()[flat] + _fraction(budget - self.C.ravel()[flat], cost) * gain
 
     def moved(self, budget):
@@ -138,6 +141,8 @@ def _path(own, gain_est, gain_true, length):
     gain = sort(gain_true) * length
     zero = np.zeros((B, 1))
     return Path(
+        cost_next=np.hstack([cost, zero]),
+        gain_next=np.hstack([gain, zero]),
         cost=cost,
         length=length,
         order=order,
