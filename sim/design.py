@@ -97,35 +97,21 @@ def _map(cfg: Config) -> list[Cell]:
     for name, values in grid.items():
         if not values:
             raise ConfigError(f"map.axes.{name}", [], "a non-empty list of values")
-    names = list(grid)
-    canonical = [[_checked(cfg, n, v) for v in grid[n]] for n in names]
-    for n, values in zip(names, canonical, strict=True):
-        seen = {}
-        for v in values:
-            if _hashable(v) in seen:
-                raise ConfigError(f"map.axes.{n}", list(grid[n]), f"distinct values ({v} twice)")
-            seen[_hashable(v)] = True
-    out = []
-    for fw in cfg.map.framework:
-        for combo in product(*canonical):
-            values = dict(zip(names, combo, strict=True))
-            try:
-                values = params.point(cfg, values)
-            except ConfigError as ex:
-                raise ConfigError(f"map.axes.{ex.key}", ex.value, ex.allowed) from None
-            out.append(make(cfg.scenario.name, fw.value, values, cfg.trust, cfg.pressure))
-    return out
-
-
-def _checked(cfg: Config, name: str, value):
     try:
-        return params.value(cfg, name, value)
+        canonical = [[params.value(cfg, n, v) for v in grid[n]] for n in grid]
+        for n, values in zip(grid, canonical, strict=True):  # floats, or tuples: hashable
+            twice = next((v for i, v in enumerate(values) if v in values[:i]), None)
+            if twice is not None:
+                raise ConfigError(n, list(grid[n]), f"distinct values ({twice} twice)")
+        # each point is checked once; the frameworks of a point share its values
+        points = [
+            make(cfg.scenario.name, "", params.point(cfg, dict(zip(grid, combo, strict=True))),
+                 cfg.trust, cfg.pressure)
+            for combo in product(*canonical)
+        ]  # fmt: skip
     except ConfigError as ex:
         raise ConfigError(f"map.axes.{ex.key}", ex.value, ex.allowed) from None
-
-
-def _hashable(v):
-    return tuple(v) if isinstance(v, list | tuple) else v
+    return [replace(p, framework=fw.value) for fw in cfg.map.framework for p in points]
 
 
 def path(cfg: Config) -> Path:
