@@ -19,7 +19,6 @@ import sys
 import threading
 from contextlib import ExitStack, contextmanager
 from functools import partial
-from functools import reduce as fold
 from pathlib import Path
 
 from tqdm import tqdm
@@ -93,7 +92,7 @@ def _run_chunk(args) -> tuple[list[Cell], list[Summary], list[TableRecord]]:
     whole, parts = [], []
     for own in summary.by_cell(summary.summarise(cfg, model)):
         if sum(p.block.size for p in own) == cfg.replications:
-            whole.append(fold(lambda a, b: a + b, own))
+            whole.append(summary.whole(own))
         else:
             parts += own
     for w, texts in zip(whole, summary.texts_of(cfg, whole), strict=True):
@@ -135,9 +134,7 @@ def compute(
     the first cell's world 0 (the one a single run's dance shows).
     """
     parts = chunks(cfg, cells)
-    work = [
-        (cfg, blocks, record_worlds if i == 0 else (), store) for i, blocks in enumerate(parts)
-    ]
+    work = [(cfg, blocks, record_worlds if i == 0 else (), store) for i, blocks in enumerate(parts)]
     jobs = min(cfg.jobs or os.cpu_count() or 1, len(parts))
     record: list[TableRecord] = []
     with tqdm(total=len(cells), unit="cell", disable=not progress, desc="linkage") as bar:
@@ -148,14 +145,13 @@ def compute(
     return record
 
 
-def assemble(
-    cells: list[Cell], store: Store, out_dir: Path, columns: dict[str, list[str]], worlds: bool
-) -> dict[str, Path]:
+def assemble(cells: list[Cell], store: Store, out_dir: Path, worlds: bool) -> dict[str, Path]:
     """Stream every cell's rows from the store into the output files, in cell order.
 
     Written to temp files of this process and moved into place only when all are whole
     (``cells.csv`` last: its presence means "complete"); nothing partial is left behind.
     """
+    columns = store.columns
     names = sorted((n for n in columns if n != "worlds" or worlds), key=lambda n: n == "cells")
     files = {n: out_dir / f"{n}.csv" for n in names}
     # the handles close (inner block) before the temp files replace the old tables
@@ -258,8 +254,8 @@ def run(
         progress = sys.stderr.isatty() and not os.environ.get("CI")
     cells = design.shard(cfg, design.cells(cfg))
     out_dir.mkdir(parents=True, exist_ok=True)
-    columns = summary.files(cfg)
-    store = Store(store_root if store_root is not None else out_dir / ".cells", cfg, columns)
+    root = store_root if store_root is not None else out_dir / ".cells"
+    store = Store(root, cfg, summary.files(cfg))
     with _only_run_in(out_dir), _sigterm_as_interrupt():
         todo = [c for c in cells if not store.done(c)]
         if len(todo) < len(cells):
@@ -278,7 +274,7 @@ def run(
         if wanted and not todo:
             log.info("replaying the resumed cell for its negotiation record")
             record = simulate(cfg, cells, wanted).record
-        files = assemble(cells, store, out_dir, columns, cfg.output.worlds)
+        files = assemble(cells, store, out_dir, cfg.output.worlds)
     if store_root is None:
         shutil.rmtree(store.dir.parent, ignore_errors=True)
     return Outputs(files, record)

@@ -153,12 +153,17 @@ def _tables(cfg: Config, wholes: list[Summary]) -> tuple[np.ndarray, np.ndarray]
     return cells, traj
 
 
+def whole(parts: list[Summary]) -> Summary:
+    """A cell's summary from its blocks' summaries, in block order."""
+    return fold(lambda a, b: a + b, parts)
+
+
 def rows(cfg: Config, parts: list[Summary]) -> dict[str, list[dict]]:
     """A cell's rows of cells.csv and trajectories.csv from its blocks' summaries, in order."""
-    whole = fold(lambda a, b: a + b, parts)
+    cell = whole(parts)
     columns = files(cfg)
-    params = _params(cfg, whole.block.cell)
-    cells, traj = (t[0].tolist() for t in _tables(cfg, [whole]))
+    params = _params(cfg, cell.block.cell)
+    cells, traj = (t[0].tolist() for t in _tables(cfg, [cell]))
     row = params | dict(zip(columns["cells"][len(params) :], cells, strict=True))
     after = columns["trajectories"][len(params) + 1 :]
     return {
@@ -173,7 +178,7 @@ def rows(cfg: Config, parts: list[Summary]) -> dict[str, list[dict]]:
 def texts(cfg: Config, parts: list[Summary]) -> dict[str, str]:
     """A cell's rows as CSV text per file (what the cell store keeps), from its blocks'
     summaries in order."""
-    return texts_of(cfg, [fold(lambda a, b: a + b, parts)])[0]
+    return texts_of(cfg, [whole(parts)])[0]
 
 
 def texts_of(cfg: Config, wholes: list[Summary]) -> list[dict[str, str]]:
