@@ -2,10 +2,12 @@
 
     python benchmarks/bench_kernel.py [--worlds 10000] [--rounds 100] [--repeat 7]
 
-The engine (``sim.bargaining.negotiate``) builds each side's concession path from the
-issues (risk-adjusted segments, estimated partner weights, threat reservations), then
-finds the first accepted offer by bisection over each side's turns (acceptance is monotone
-in time). The bare kernel is the least a vectorised alternating-offers negotiation can do:
+The engine (``sim.bargaining.negotiate``, compiled in ``sim.kernel``) builds each side's
+concession path from the issues (risk-adjusted segments, estimated partner weights, threat
+reservations), then finds the first accepted offer by bisection over each side's turns
+(acceptance is monotone in time). The same negotiation in array code
+(``sim.bargaining.reference``, the engine before it was compiled) is timed beside it.
+The bare kernel is the least a vectorised alternating-offers negotiation can do:
 a fixed, precomputed frontier per world and linear aspirations, scanning every round (the
 reference of the speed target); a second bare kernel uses the same bisection, to show what
 building the paths costs. All are timed on the same number of worlds; the best of
@@ -21,12 +23,8 @@ import time
 
 import numpy as np
 
-from sim.bargaining import Tables, negotiate
+from sim.bargaining import Tables, negotiate, reference
 from sim.pressure import reservations, threatened
-
-
-class ThreatConfig:
-    size, self_cost = 1.5, 0.2
 
 
 def engine_tables(W: int, rng) -> Tables:
@@ -37,7 +35,7 @@ def engine_tables(W: int, rng) -> Tables:
     d_mx = rng.uniform(0.2, 0.45, (W, 4))
     trust_us, trust_mx, pi = rng.uniform(0, 1, W), rng.uniform(0, 1, W), rng.uniform(0, 1, W)
     th = threatened(np.ones(W, bool), 4, pi)
-    r_us, r_mx = reservations(w_us, w_mx, d_us, d_mx, w_us[:, 0], w_mx[:, 0], th, pi, ThreatConfig)
+    r_us, r_mx = reservations(w_us, w_mx, d_us, d_mx, w_us[:, 0], w_mx[:, 0], th, pi, 1.5, 0.2)
     e = np.ones(W)
     return Tables(w_us, w_mx, d_us, d_mx, trust_us, trust_mx, e, e, r_us, r_mx)
 
@@ -134,7 +132,9 @@ def main():
     rng = np.random.default_rng(0)
     tab = engine_tables(a.worlds, rng)
     u_us, u_mx = bare_frontier(a.worlds, rng)
+    negotiate(tab, a.rounds)  # the first call loads the compiled kernel
     t_engine = best_time(lambda: negotiate(tab, a.rounds), a.repeat)
+    t_array = best_time(lambda: reference(tab, a.rounds), a.repeat)
     t_bare = best_time(lambda: bare_kernel(u_us, u_mx, a.rounds), a.repeat)
     t_bisect = best_time(lambda: bare_kernel_bisect(u_us, u_mx, a.rounds), a.repeat)
     assert np.array_equal(
@@ -148,11 +148,15 @@ def main():
     print(f"worlds={a.worlds} issues=4 rounds={a.rounds} (engine agreement rate {agreed:.2f})")
     ms = t_engine * 1e3
     print(f"engine kernel: {a.worlds / t_engine:12,.0f} linked negotiations/s ({ms:.1f} ms)")
+    print(
+        f"array code:    {a.worlds / t_array:12,.0f} linked negotiations/s ({t_array * 1e3:.1f} ms)"
+    )
     print(f"bare kernel:   {a.worlds / t_bare:12,.0f} negotiations/s ({t_bare * 1e3:.1f} ms)")
     print(f"bare, bisection: {a.worlds / t_bisect:10,.0f} negotiations/s ({t_bisect * 1e3:.1f} ms)")
     print(
-        f"engine / bare: {t_bare / t_engine:.2f}; engine / bare with bisection: "
-        f"{t_bisect / t_engine:.2f} (target >= 0.33)"
+        f"engine / array code: {t_array / t_engine:.2f}; engine / bare: {t_bare / t_engine:.2f}; "
+        f"engine / bare with bisection: "
+        f"{t_bisect / t_engine:.2f} (target >= 0.5)"
     )
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from sim import kernel
 from sim.issues import segment_factors
 
 
@@ -60,8 +61,7 @@ class Aspiration:
     def __init__(self, t, reservation, best, e):
         self.reservation = reservation
         self.span = np.maximum(best, reservation) - reservation
-        u, self.which = np.unique(1.0 / e, return_inverse=True)
-        self.power = t[None, :] ** u[:, None]  # (distinct exponents, T)
+        self.power, self.which = powers(t, e)
 
     def at(self, r):
         """The aspiration of each table at its own round index ``r`` (B,)."""
@@ -71,6 +71,18 @@ class Aspiration:
         """The aspiration of every table (or of the tables ``rows``) at every time, (B, T)."""
         span = self.span[rows, None]
         return self.reservation[rows, None] + span * (1.0 - self.power[self.which[rows]])
+
+
+def powers(t, e):
+    """``t^(1/e)`` for each distinct exponent (distinct, T), and each table's row (B,).
+
+    Both operands are whole arrays: numpy's power has faster paths for a broadcast exponent
+    such as 2 or 0.5 that round differently, and whether it takes them depends on how many
+    distinct exponents the batch holds, so a table's numbers would depend on its batch.
+    """
+    u, which = np.unique(1.0 / e, return_inverse=True)
+    T = len(t)
+    return np.power(np.tile(t, (len(u), 1)), np.repeat(u[:, None], T, axis=1)), which
 
 
 def aspiration(t, reservation, best, e):
@@ -164,8 +176,9 @@ def estimate(w_partner, iota):
     return iota[:, None] * _normalise(w_partner) + (1.0 - iota[:, None]) / m
 
 
-def paths(tab: Tables):
-    """Concession paths of both sides: estimated (for offers) and exact (for the best value).
+def sides(tab: Tables) -> dict[str, tuple]:
+    """Each proposer's segments: its own cost per unit, its estimate of the partner's gain
+    per unit, the partner's true gain per unit, and the lengths, each (B, 3m).
 
     The US concedes from x = 1 downward, Mexico from x = 0 upward; segments are laid out
     in that physical order so that ties keep it (the stable sort).
@@ -181,12 +194,20 @@ def paths(tab: Tables):
     def flat(a, reverse):
         return (a[..., ::-1] if reverse else a).reshape(B, -1)
 
-    own_us, len_us, true_mx = flat(f_us, True), flat(length, True), flat(f_mx, True)
-    own_mx, len_mx, true_us = flat(f_mx, False), flat(length, False), flat(f_us, False)
     return {
-        "us": _path(own_us, flat(est_mx, True), true_mx, len_us),
+        "us": (flat(f_us, True), flat(est_mx, True), flat(f_mx, True), flat(length, True)),
+        "mx": (flat(f_mx, False), flat(est_us, False), flat(f_us, False), flat(length, False)),
+    }
+
+
+def paths(tab: Tables):
+    """Concession paths of both sides: estimated (for offers) and exact (for the best value)."""
+    s = sides(tab)
+    (own_us, est_mx, true_mx, len_us), (own_mx, est_us, true_us, len_mx) = s["us"], s["mx"]
+    return {
+        "us": _path(own_us, est_mx, true_mx, len_us),
         "us_exact": _path(own_us, true_mx, true_mx, len_us),
-        "mx": _path(own_mx, flat(est_us, False), true_us, len_mx),
+        "mx": _path(own_mx, est_us, true_us, len_mx),
         "mx_exact": _path(own_mx, true_us, true_us, len_mx),
     }
 
@@ -237,10 +258,40 @@ def negotiate(
 ) -> Outcome:
     """Run alternating offers on every table of the batch; see the module docstring.
 
+    The work is done table by table in ``sim.kernel`` (compiled); ``reference`` is the
+    same negotiation in array code, the statement the kernel is checked against.
+
     ``record``: the tables whose every offer to keep in ``Outcome.offers`` (True: all, or
     an array of table indices). Offers cost as much as the rest, so only ask for the few
     tables to be drawn; recording changes no other number.
     """
+    B, m = tab.w_us.shape
+    t, r_us, r_mx = _times(rounds, first_mover)
+    power, which = powers(t, np.concatenate([tab.e_us, tab.e_mx]))
+    first_us, first_mx = np.empty(B, np.intp), np.empty(B, np.intp)
+    best_us, best_mx = np.empty(B), np.empty(B)
+    x = np.full((B, m), np.nan)
+    kernel.negotiate(
+        *(np.ascontiguousarray(a, float) for a in (tab.w_us, tab.w_mx, tab.d_us, tab.d_mx)),
+        *(np.ascontiguousarray(a, float) for a in (tab.trust_us, tab.trust_mx, tab.r_us, tab.r_mx)),
+        power, which[:B], which[B:], r_us, r_mx,
+        first_us, first_mx, best_us, best_mx, x,
+    )  # fmt: skip
+    agree_round = np.minimum(first_us, first_mx)
+    agreed = agree_round < rounds
+
+    rows = _recorded(record, B)
+    offers = None
+    if len(rows):
+        a_us = Aspiration(t, tab.r_us, best_us, tab.e_us)
+        a_mx = Aspiration(t, tab.r_mx, best_mx, tab.e_mx)
+        offers = _offers(paths(tab), a_us, a_mx, r_us, r_mx, rows)
+    return Outcome(agreed, x, agree_round, offers, np.stack([best_us, best_mx], axis=1))
+
+
+def reference(tab: Tables, rounds: int, first_mover: str = "US") -> Outcome:
+    """``negotiate`` in array code over all tables at once, without the record: the
+    statement of the kernel (``tests/test_bargaining.py`` holds them equal bit for bit)."""
     p = paths(tab)
     # The top of c's aspiration: the best value c can get in a package the partner could
     # accept, i.e. the partner conceding exactly down to its own reservation.
@@ -248,12 +299,9 @@ def negotiate(
     best_us = mx_ex.partner_value(np.maximum(mx_ex.top - tab.r_mx, 0)[:, None])[:, 0]
     best_mx = us_ex.partner_value(np.maximum(us_ex.top - tab.r_us, 0)[:, None])[:, 0]
 
-    r = np.arange(rounds)
-    t = r / max(rounds - 1, 1)
+    t, r_us, r_mx = _times(rounds, first_mover)
     a_us = Aspiration(t, tab.r_us, best_us, tab.e_us)
     a_mx = Aspiration(t, tab.r_mx, best_mx, tab.e_mx)
-    r_us, r_mx = (r[0::2], r[1::2]) if first_mover == "US" else (r[1::2], r[0::2])
-
     first_us = _first_acceptance(p["us"], a_us, a_mx, r_us, rounds)  # Mexico accepts
     first_mx = _first_acceptance(p["mx"], a_mx, a_us, r_mx, rounds)  # the US accepts
     agree_round = np.minimum(first_us, first_mx)
@@ -267,10 +315,18 @@ def negotiate(
     for side, a, mask in (("us", a_us, agreed & by_us), ("mx", a_mx, agreed & ~by_us)):
         if mask.any():
             x[mask] = _position(p[side], side, p[side].top - a.at(at))[mask]
+    return Outcome(agreed, x, agree_round, None, np.stack([best_us, best_mx], axis=1))
 
-    rows = _recorded(record, B)
-    offers = _offers(p, a_us, a_mx, r_us, r_mx, rows) if len(rows) else None
-    return Outcome(agreed, x, agree_round, offers, np.stack([best_us, best_mx], axis=1))
+
+def _times(rounds: int, first_mover: str):
+    """The times of the rounds in [0, 1], and the rounds in which each side offers."""
+    r = np.arange(rounds)
+    t = r / max(rounds - 1, 1)
+    return (
+        (t, r[0::2].copy(), r[1::2].copy())
+        if first_mover == "US"
+        else (t, r[1::2].copy(), r[0::2].copy())
+    )
 
 
 def _recorded(record, B: int) -> np.ndarray:
