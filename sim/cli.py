@@ -15,7 +15,9 @@ from pathlib import Path
 import hydra
 import hydra._internal.utils as hydra_utils
 import yaml
+from hydra._internal.config_loader_impl import ConfigLoaderImpl
 from hydra.core.hydra_config import HydraConfig
+from hydra.core.object_type import ObjectType
 from hydra.errors import HydraException
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
@@ -109,11 +111,31 @@ def draw(cfg, out: Path, files) -> None:
         pd.read_csv(files["trajectories"]),
         dance,
         cfg.figures,
+        jobs=cfg.jobs or os.cpu_count() or 1,
     )
     if cfg.figures.formats:
         log.info("figures in %s", fig_dir)
 
 
+def _one_repository_for_help() -> None:
+    """Hydra 1.3's ``--help`` lists the config groups by asking for each group's options,
+    and each ask copies the whole config repository (64 copies, most of the 2 s the help
+    took); one copy serves every ask of one help."""
+    original = ConfigLoaderImpl.get_group_options
+
+    def get_group_options(self, group_name, results_filter=ObjectType.CONFIG, config_name=None,
+                          overrides=None):  # fmt: skip
+        if config_name is not None or overrides:
+            return original(self, group_name, results_filter, config_name, overrides)
+        if "_help_repository" not in self.__dict__:
+            self._help_repository = self._parse_overrides_and_create_caching_repo(None, [])[1]
+        return self._help_repository.get_group_options(group_name, results_filter)
+
+    ConfigLoaderImpl.get_group_options = get_group_options
+
+
 def main() -> None:
     hydra_utils.run_and_report = _run_and_report
+    if {"--help", "-h", "--hydra-help"} & set(sys.argv[1:]):
+        _one_repository_for_help()
     _main()

@@ -320,7 +320,8 @@ FIGURE_FORMATS = ("png", "svg", "pdf")
 @dataclass
 class FiguresConfig:
     enabled: bool = True
-    formats: list[str] = field(default_factory=lambda: ["png", "svg"])
+    # PNG at once; SVG and PDF, which take as long again each, when asked for
+    formats: list[str] = field(default_factory=lambda: ["png"])
     # points in a map's two axes (default trust, pressure) whose trajectories it draws (the
     # nearest cells)
     cells: list[list[float]] = field(default_factory=lambda: [[0.2, 0.8], [0.5, 0.5], [0.8, 0.2]])

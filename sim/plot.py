@@ -15,14 +15,15 @@ is a categorical axis: its values sit at positions 0, 1, ... in the order of the
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
 from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib import rcParams
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
@@ -99,17 +100,24 @@ def figure(figsize, *grid, **kw) -> tuple[Figure, object]:
     return fig, fig.subplots(*grid, **kw)
 
 
+@dataclass(frozen=True)
+class Drawing:
+    """A figure still to be made: its file stem, a function that makes it, and its caption.
+    Making it can wait, and happen in any process (``sim.report`` draws them in parallel)."""
+
+    stem: str
+    make: Callable[[], Figure]
+    caption: str
+
+
 def save(fig: Figure, path: Path, formats: Sequence[str] | None = None) -> list[Path]:
-    """``fig`` as ``path.<format>`` for each format (default: ``figures.formats``'s),
-    cropped to what it draws."""
-    # Measure the crop once: savefig's bbox_inches="tight" lays the figure out again for
-    # every format, which costs as much as rendering it.
-    fig.draw_without_rendering()
-    crop = fig.get_tightbbox().padded(rcParams["savefig.pad_inches"])
+    """``fig`` as ``path.<format>`` for each format (default: ``figures.formats``'s). A run's
+    figures are laid out by constrained layout as they render: one layout per file, where
+    cropping to a tight box would lay the figure out a second time."""
     out = []
     for fmt in FiguresConfig().formats if formats is None else formats:
         p = path.with_name(f"{path.name}.{fmt}")
-        fig.savefig(p, bbox_inches=crop)
+        fig.savefig(p)
         out.append(p)
     return out
 
@@ -251,54 +259,51 @@ def difference_map(
 
 def map_figure(cells: pd.DataFrame, metric: str, axes=None) -> Figure:
     """One metric's difference map, as a figure of its own."""
-    fig, ax = figure((5.2, 4.2))
+    fig, ax = figure((5.2, 4.2), layout="constrained")
     difference_map(ax, cells, metric, axes=axes)
     fig.suptitle(f"{cells.scenario.iloc[0]}: where linkage pays", fontsize=10)
     return fig
 
 
-def maps(
-    cells: pd.DataFrame, out: Path, formats: Sequence[str] | None = None, prefix="", axes=None
-) -> dict[str, str]:
+def maps(cells: pd.DataFrame, prefix="", axes=None) -> list[Drawing]:
     """One map per metric plus the headline panel, for one scenario, over its two axes
-    (default: see :func:`two_axes`); {file stem: caption}."""
-    captions = {}
+    (default: see :func:`two_axes`)."""
     if not {"linked", "delinked"} <= set(cells.framework):
-        return captions
+        return []
     x, y = axes or two_axes(cells)
     if difference_grid(cells, "mx_utility", (x, y))[2].size == 0:
-        return captions  # no point run both linked and delinked (e.g. one shard's share)
-    scenario = cells.scenario.iloc[0]
+        return []  # no point run both linked and delinked (e.g. one shard's share)
+    out = []
     for metric, label in MAP_METRICS.items():
-        save(map_figure(cells, metric, (x, y)), out / f"{prefix}map_{metric}", formats)
-        captions[f"{prefix}map_{metric}"] = (
+        caption = (
             f"Linked minus delinked {label}, mean over worlds and episodes, for each "
             f"{noun(x)} (x) and {noun(y)} (y). Purple: linkage does better; orange: delinking "
             "does better; the black line is where they tie."
         )
-    captions[f"{prefix}map_mx_utility"] += (
-        " The headline figure: in the orange region Mexico is better off keeping the issues "
-        "apart; the zero line is where delinking starts to pay Mexico."
-    )
-    six(
+        if metric == "mx_utility":
+            caption += (
+                " The headline figure: in the orange region Mexico is better off keeping the "
+                "issues apart; the zero line is where delinking starts to pay Mexico."
+            )
+        out.append(
+            Drawing(f"{prefix}map_{metric}", partial(map_figure, cells, metric, (x, y)), caption)
+        )
+    panel = partial(
+        six,
         lambda ax, metric, label: difference_map(ax, cells, metric, label, short=True, axes=(x, y)),
-        f"{scenario}: linked − delinked over {x} × {y}",
-        out / f"{prefix}maps",
-        formats,
+        f"{cells.scenario.iloc[0]}: linked − delinked over {x} × {y}",
     )
-    captions[f"{prefix}maps"] = (
-        "The six difference maps side by side (each with its own colour scale)."
-    )
-    return captions
+    caption = "The six difference maps side by side (each with its own colour scale)."
+    return out + [Drawing(f"{prefix}maps", panel, caption)]
 
 
-def six(draw, title: str, path: Path, formats) -> None:
+def six(draw, title: str) -> Figure:
     """The first six map metrics side by side, each drawn by ``draw(ax, metric, label)``."""
     fig, panels = figure((15, 8.5), 2, 3, layout="constrained")
     for ax, metric in zip(panels.flat, list(MAP_METRICS)[:6], strict=True):
         draw(ax, metric, MAP_METRICS[metric])
     fig.suptitle(title, fontsize=12)
-    save(fig, path, formats)
+    return fig
 
 
 # Each framework's line style beside its colour: the lines stay apart in grey too.
@@ -323,38 +328,38 @@ def profile(ax, cells: pd.DataFrame, metric: str, axis: str, title: str | None =
 
 def line_figure(cells: pd.DataFrame, metric: str, axis: str | None = None) -> Figure:
     """One metric along the map's one axis (default: the one the table varies)."""
-    fig, ax = figure((5.2, 4.2))
+    fig, ax = figure((5.2, 4.2), layout="constrained")
     profile(ax, cells, metric, axis or map_axes(cells)[0])
     fig.suptitle(f"{cells.scenario.iloc[0]}: where linkage pays", fontsize=10)
     return fig
 
 
-def lines(
-    cells: pd.DataFrame, out: Path, formats: Sequence[str] | None = None, prefix="", axis=None
-) -> dict[str, str]:
+def lines(cells: pd.DataFrame, prefix="", axis=None) -> list[Drawing]:
     """For a map along one parameter: one figure per map metric, every framework's line with
-    its band, plus a panel of six; {file stem: caption}."""
+    its band, plus a panel of six."""
     axis = axis or map_axes(cells)[0]
-    captions = {}
+    out = []
     for metric, label in MAP_METRICS.items():
-        save(line_figure(cells, metric, axis), out / f"{prefix}line_{metric}", formats)
-        captions[f"{prefix}line_{metric}"] = (
+        caption = (
             f"{label[0].upper()}{label[1:]}, mean over worlds and episodes, for each "
             f"{noun(axis)} (x), a line per framework; bands are 95% intervals of the mean. "
             "Where the linked line is above the delinked, linkage does better."
         )
-    captions[f"{prefix}line_mx_utility"] += (
-        " The headline figure: where the delinked line is above, Mexico is better off keeping "
-        "the issues apart."
-    )
-    six(
+        if metric == "mx_utility":
+            caption += (
+                " The headline figure: where the delinked line is above, Mexico is better off "
+                "keeping the issues apart."
+            )
+        out.append(
+            Drawing(f"{prefix}line_{metric}", partial(line_figure, cells, metric, axis), caption)
+        )
+    panel = partial(
+        six,
         lambda ax, metric, label: profile(ax, cells, metric, axis, label),
         f"{cells.scenario.iloc[0]}: each framework along {axis}",
-        out / f"{prefix}lines",
-        formats,
     )
-    captions[f"{prefix}lines"] = "The six metrics side by side, each on its own scale."
-    return captions
+    caption = "The six metrics side by side, each on its own scale."
+    return out + [Drawing(f"{prefix}lines", panel, caption)]
 
 
 def nearest_cells(cells: pd.DataFrame, wanted, axes=("trust", "pressure")) -> list[tuple]:
@@ -425,7 +430,10 @@ def trajectories(traj: pd.DataFrame, trust=None, pressure=None, *, at=None):
         keep &= np.isclose(col, v) if pd.api.types.is_numeric_dtype(col) else (col == v).to_numpy()
     here = traj[keep]
     frameworks = list(dict.fromkeys(here.framework))
-    fig, axes = figure((4.2 * len(frameworks), 8), 3, len(frameworks), sharey="row", squeeze=False)
+    fig, axes = figure(
+        (4.2 * len(frameworks), 8), 3, len(frameworks), sharey="row", squeeze=False,
+        layout="constrained",
+    )  # fmt: skip
     rows = [
         ("trust", ["trust_us", "trust_mx"]),
         ("utility", ["us_utility", "mx_utility"]),

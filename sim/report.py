@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -44,10 +46,12 @@ def figures(
     traj: pd.DataFrame,
     dance=(),
     spec: FiguresConfig | None = None,
+    jobs: int = 1,
 ) -> Path:
     """Draw every figure the tables support into ``out_dir/figures``, with captions, as
     ``spec`` (the ``figures.*`` settings; default the schema's) asks; ``dance``: the
-    :class:`~sim.model.TableRecord` of the tables of episode ``spec.episode`` to draw.
+    :class:`~sim.model.TableRecord` of the tables of episode ``spec.episode`` to draw;
+    ``jobs``: processes to draw them in, one figure at a time each.
 
     A sweep over several scenarios gets each scenario's figures, named after it. The map's
     axes are the parameters the tables vary (:func:`sim.plot.map_axes`): two give difference
@@ -55,17 +59,16 @@ def figures(
     says what to ask for instead).
     """
     spec = spec or FiguresConfig()
-    formats = spec.formats
     fig_dir = out_dir / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
     readme = fig_dir / "README.md"
     # written last: a drawing cut short must not keep the promise of the one before
     readme.unlink(missing_ok=True)
-    if not formats:
+    if not spec.formats:
         log.info("figures.formats is empty: no figures drawn")
         readme.write_text(_none_asked(fig_dir))
         return fig_dir
-    captions, notes = {}, []
+    drawings, notes = [], []
     scenarios = list(dict.fromkeys(cells.scenario))
     for scenario in scenarios:
         prefix = f"{scenario}_" if len(scenarios) > 1 else ""
@@ -80,47 +83,80 @@ def figures(
             notes.append(_too_many(scenario, part, axes))
             continue
         if len(axes) == 2:
-            captions |= plot.maps(part, fig_dir, formats, prefix, axes)
+            drawings += plot.maps(part, prefix, axes)
         elif len(axes) == 1:
-            captions |= plot.lines(part, fig_dir, formats, prefix, axes[0])
-        captions |= _trajectories(part, part_traj, axes, spec.cells, fig_dir, formats, prefix)
-    for i, table in enumerate(dance):
-        fig, ax = plot.figure((8, 5.2))
-        title = f"negotiation dance, episode {table.episode}: {', '.join(table.issues)}"
-        plot.dance(ax, table, title)
-        stem = f"dance_episode{table.episode}_table{i}"
-        plot.save(fig, fig_dir / stem, formats)
-        captions[stem] = (
-            "Every offer of one negotiation (world 0) in the utility plane: blue circles the US's, "
-            "orange squares Mexico's, moving toward each other as both concede; the black curve "
-            "is the frontier as the sides value it at their current trust (dashed: at face "
-            "value), the cross the no-deal point including any threat, the diamond the Nash "
-            "point, the star the agreement."
-        )
+            drawings += plot.lines(part, prefix, axes[0])
+        drawings += _trajectories(part, part_traj, axes, spec.cells, prefix)
+    drawings += [_dance(i, table) for i, table in enumerate(dance)]
+    save_all(drawings, fig_dir, spec.formats, jobs)
     lines = ["# Figures", "", *[f"{n}\n" for n in notes]]
-    if captions:
-        lines += [f"{_written(formats)} How to read them:", ""]
-        lines += [f"- `{stem}`: {text}" for stem, text in captions.items()]
+    if drawings:
+        lines += [f"{_written(spec.formats)} How to read them:", ""]
+        lines += [f"- `{d.stem}`: {d.caption}" for d in drawings]
     readme.write_text("\n".join(lines) + "\n")
     return fig_dir
 
 
-def _trajectories(cells, traj, axes, wanted, fig_dir: Path, formats, prefix) -> dict[str, str]:
+_PLAN: tuple = ()  # what the drawing processes draw: set before they fork, read by index
+
+
+def save_all(drawings: list[plot.Drawing], fig_dir: Path, formats, jobs: int = 1) -> None:
+    """Make and save every drawing, in ``jobs`` processes (forked, so they share the tables
+    without copying them)."""
+    global _PLAN
+    _PLAN = (drawings, fig_dir, formats)
+    try:
+        jobs = min(jobs, len(drawings))
+        if jobs <= 1:
+            for i in range(len(drawings)):
+                _save_one(i)
+        else:
+            from sim import pool
+
+            for _ in pool.run(jobs, _save_one, range(len(drawings))):
+                pass
+    finally:
+        _PLAN = ()
+
+
+def _save_one(i: int) -> None:
+    drawings, fig_dir, formats = _PLAN
+    plot.save(drawings[i].make(), fig_dir / drawings[i].stem, formats)
+
+
+def _dance(i: int, table) -> plot.Drawing:
+    def make():
+        fig, ax = plot.figure((8, 5.2), layout="constrained")
+        title = f"negotiation dance, episode {table.episode}: {', '.join(table.issues)}"
+        plot.dance(ax, table, title)
+        return fig
+
+    caption = (
+        "Every offer of one negotiation (world 0) in the utility plane: blue circles the US's, "
+        "orange squares Mexico's, moving toward each other as both concede; the black curve "
+        "is the frontier as the sides value it at their current trust (dashed: at face "
+        "value), the cross the no-deal point including any threat, the diamond the Nash "
+        "point, the star the agreement."
+    )
+    return plot.Drawing(f"dance_episode{table.episode}_table{i}", make, caption)
+
+
+def _trajectories(cells, traj, axes, wanted, prefix) -> list[plot.Drawing]:
     """The trajectories at the cells nearest the ``wanted`` points of the map's ``axes``
-    (``figures.cells``); {file stem: caption}."""
-    captions = {}
+    (``figures.cells``)."""
+    out = []
     scenario = cells.scenario.iloc[0]
     axes = axes or ["trust", "pressure"]  # a run with no axis: its one point, named so
     for values in plot.nearest_cells(cells, wanted, axes):
         point = dict(zip(axes, values, strict=True))
-        stem = f"{prefix}trajectories_{plot.point_stem(point)}"
-        plot.save(plot.trajectories(traj, at=point), fig_dir / stem, formats)
         where = " and ".join(f"{plot.noun(n)} {plot.shown(v)}" for n, v in point.items())
-        captions[stem] = (
+        caption = (
             f"{scenario}: trust, utilities and agreement over episodes at {where}, one column "
             "per framework; lines are means over worlds, bands 95% intervals of the mean."
         )
-    return captions
+        make = partial(plot.trajectories, traj, at=point)
+        out.append(plot.Drawing(f"{prefix}trajectories_{plot.point_stem(point)}", make, caption))
+    return out
 
 
 def _too_many(scenario: str, cells: pd.DataFrame, axes: list[str]) -> str:
@@ -193,7 +229,9 @@ def _draw(directory: Path, tables: dict[str, pd.DataFrame], spec: FiguresConfig)
     """Draw as ``spec`` asks; say what was drawn, in a few words."""
     if not spec.enabled:
         return "figures.enabled=false: no figures"
-    fig_dir = figures(directory, tables["cells"], tables["trajectories"], spec=spec)
+    fig_dir = figures(
+        directory, tables["cells"], tables["trajectories"], spec=spec, jobs=os.cpu_count() or 1
+    )
     if not spec.formats:
         return "figures.formats is empty: no figures drawn"
     return f"figures in {fig_dir}"
