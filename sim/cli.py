@@ -76,7 +76,9 @@ def _main(dcfg: DictConfig) -> None:
     from sim import runner  # the engine (and Mesa) only once the config is known to be good
 
     try:
-        files = runner.run(cfg, out, store)
+        # the figures' modules (matplotlib) load while the workers compute
+        meanwhile = _import_report if cfg.figures.enabled else None
+        files = runner.run(cfg, out, store, meanwhile=meanwhile)
         log.info("wrote %s", ", ".join(p.name for p in files.values()))
         if cfg.figures.enabled:
             draw(cfg, out, files)
@@ -95,6 +97,10 @@ def stop(message: str, status: int) -> None:
     """One line on stderr and ``status``; the run directory is left as it is."""
     print(f"linkage: {message}" if status == 130 else f"linkage: error: {message}", file=sys.stderr)
     sys.exit(status)
+
+
+def _import_report() -> None:
+    from sim import report  # noqa: F401
 
 
 def draw(cfg, out: Path, files) -> None:
@@ -139,3 +145,9 @@ def main() -> None:
     if {"--help", "-h", "--hydra-help"} & set(sys.argv[1:]):
         _one_repository_for_help()
     _main()
+    # Everything is written and closed. Python's own finalisation would now spend half a
+    # second tearing down Mesa's, pandas' and Numba's modules: leave without it.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

@@ -127,6 +127,14 @@ def _path(seg, est, path, order, key):
 
 
 @njit(inline="always")
+def _same(a, b):
+    for j in range(a.shape[0]):
+        if a[j] != b[j]:
+            return False
+    return True
+
+
+@njit(inline="always")
 def _fraction(spend, cost):
     """``bargaining._fraction`` of one number."""
     if cost > 0:
@@ -193,29 +201,32 @@ def negotiate(
     rounds = power.shape[1]
     seg_us, seg_mx = np.empty((4, S)), np.empty((4, S))
     wn_us, wn_mx = np.empty(m), np.empty(m)
-    # each side's offer path; a scratch path for the tops
-    p_us, p_mx, scratch = np.empty((4, S + 1)), np.empty((4, S + 1)), np.empty((4, S + 1))
-    for a in (p_us, p_mx, scratch):  # the free, worthless segment after the last
+    # each side's path (exact, then by its estimate), its order and its sort keys
+    p_us, p_mx = np.empty((4, S + 1)), np.empty((4, S + 1))
+    for a in (p_us, p_mx):  # the free, worthless segment after the last
         a[0, S] = a[1, S] = 0.0
-    o_us, o_mx, o_scratch = np.empty(S, np.intp), np.empty(S, np.intp), np.empty(S, np.intp)
-    k_us, k_mx, k_scratch = np.empty(S), np.empty(S), np.empty(S)
+    o_us, o_mx = np.empty(S, np.intp), np.empty(S, np.intp)
+    k_us, k_mx = np.empty(S), np.empty(S)
     moved = np.empty(S)
     for b in range(B):
         _sides(w_us[b], w_mx[b], d_us[b], d_mx[b], trust_us[b], trust_mx[b],
                seg_us, seg_mx, wn_us, wn_mx)  # fmt: skip
         top_us, top_mx = _top(seg_us, moved), _top(seg_mx, moved)
         # the tops: Mexico conceding exactly to its reservation, and the US to its own
-        _path(seg_mx, TRUE, scratch, o_scratch, k_scratch)
-        best_us[b] = bu = _partner_value(scratch, max(top_mx - r_mx[b], 0.0))
-        _path(seg_us, TRUE, scratch, o_scratch, k_scratch)
-        best_mx[b] = bm = _partner_value(scratch, max(top_us - r_us[b], 0.0))
+        _path(seg_mx, TRUE, p_mx, o_mx, k_mx)
+        best_us[b] = bu = _partner_value(p_mx, max(top_mx - r_mx[b], 0.0))
+        _path(seg_us, TRUE, p_us, o_us, k_us)
+        best_mx[b] = bm = _partner_value(p_us, max(top_us - r_us[b], 0.0))
         span_us, span_mx = max(bu, r_us[b]) - r_us[b], max(bm, r_mx[b]) - r_mx[b]
         wu, wm = which_us[b], which_mx[b]
-
-        _path(seg_us, EST, p_us, o_us, k_us)
+        # each side's offer path: by its estimate, unless that is the truth (one issue,
+        # full trust), when the path is already made
+        if not _same(seg_us[EST], seg_us[TRUE]):
+            _path(seg_us, EST, p_us, o_us, k_us)
         fu = _first(p_us, top_us, r_us[b], span_us, wu, r_mx[b], span_mx, wm, power,
                     turns_us, rounds)  # fmt: skip
-        _path(seg_mx, EST, p_mx, o_mx, k_mx)
+        if not _same(seg_mx[EST], seg_mx[TRUE]):
+            _path(seg_mx, EST, p_mx, o_mx, k_mx)
         fm = _first(p_mx, top_mx, r_mx[b], span_mx, wm, r_us[b], span_us, wu, power,
                     turns_mx, rounds)  # fmt: skip
         first_us[b], first_mx[b] = fu, fm

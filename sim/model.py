@@ -188,7 +188,7 @@ class LinkageModel(mesa.Model):
         us, mx, cfg, p = self.us, self.mx, self.cfg, self.params
         for m in np.unique(size[size > 0]):
             wi, ji = np.nonzero(size == m)
-            k = np.argsort(~on[wi, ji], axis=1, kind="stable")[:, :m]  # the table's issues
+            k = np.nonzero(on[wi, ji])[1].reshape(-1, m)  # the table's issues, in order
             w_us, w_mx = us.salience[wi[:, None], k], mx.salience[wi[:, None], k]
             d_us, d_mx = us.disagreement[wi[:, None], k], mx.disagreement[wi[:, None], k]
             pi = self.pressure[wi]
@@ -217,7 +217,8 @@ class LinkageModel(mesa.Model):
             x[wi[:, None], k] = o.x
             threat[wi[th]] = True
             failed[wi[th & ~o.agreed]] = True
-            np.add.at(rounds_sum, wi, np.minimum(o.round + 1, cfg.rounds))
+            # whole numbers of rounds: their sum is exact in any order
+            rounds_sum += np.bincount(wi, np.minimum(o.round + 1, cfg.rounds), minlength=W)
             self._keep(kept, wi, k, tab, o)
         return Round(agreed, x, threat, failed, rounds_sum / size.astype(bool).sum(axis=1))
 

@@ -108,6 +108,7 @@ class Drawing:
     stem: str
     make: Callable[[], Figure]
     caption: str
+    panels: int = 1  # how long it takes to draw, roughly: the longest are started first
 
 
 def save(fig: Figure, path: Path, formats: Sequence[str] | None = None) -> list[Path]:
@@ -294,7 +295,7 @@ def maps(cells: pd.DataFrame, prefix="", axes=None) -> list[Drawing]:
         f"{cells.scenario.iloc[0]}: linked − delinked over {x} × {y}",
     )
     caption = "The six difference maps side by side (each with its own colour scale)."
-    return out + [Drawing(f"{prefix}maps", panel, caption)]
+    return out + [Drawing(f"{prefix}maps", panel, caption, panels=6)]
 
 
 def six(draw, title: str) -> Figure:
@@ -359,7 +360,7 @@ def lines(cells: pd.DataFrame, prefix="", axis=None) -> list[Drawing]:
         f"{cells.scenario.iloc[0]}: each framework along {axis}",
     )
     caption = "The six metrics side by side, each on its own scale."
-    return out + [Drawing(f"{prefix}lines", panel, caption)]
+    return out + [Drawing(f"{prefix}lines", panel, caption, panels=6)]
 
 
 def nearest_cells(cells: pd.DataFrame, wanted, axes=("trust", "pressure")) -> list[tuple]:

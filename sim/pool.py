@@ -43,9 +43,10 @@ def _init_worker(parent: int) -> None:
     gc.freeze()
 
 
-def run(jobs: int, fn: Callable, work: Iterable) -> Iterator:
+def run(jobs: int, fn: Callable, work: Iterable, meanwhile: Callable | None = None) -> Iterator:
     """``fn`` over ``work`` in ``jobs`` processes, results in the order they finish. At most
-    two items per worker are in flight, so memory stays flat however long ``work`` is."""
+    two items per worker are in flight, so memory stays flat however long ``work`` is.
+    ``meanwhile`` runs here once the workers have their first items."""
     pool = ProcessPoolExecutor(
         jobs,
         mp_context=multiprocessing.get_context("fork"),
@@ -55,6 +56,8 @@ def run(jobs: int, fn: Callable, work: Iterable) -> Iterator:
     todo = iter(work)
     try:
         running = {pool.submit(fn, w) for w in islice(todo, 2 * jobs)}
+        if meanwhile is not None:
+            meanwhile()
         while running:
             done, running = wait(running, return_when=FIRST_COMPLETED)
             for future in done:

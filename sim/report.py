@@ -4,7 +4,7 @@
 the figures from its ``cells.csv`` and ``trajectories.csv``) or multirun root (it first
 merges the jobs' tables into the root), with the ``figures.*`` settings the run was made
 with, as Hydra recorded them in the directory, changed by any given on its command line.
-:class:`MergeCallback` does the same at the end of every Hydra multirun.
+:class:`sim.sweep.MergeCallback` does the same at the end of every Hydra multirun.
 
 Nothing is drawn or merged from incomplete input: every job the sweep's overrides call for
 must be there and finished, and every table whole (the first job's header, or one that
@@ -28,14 +28,12 @@ import pandas as pd
 import yaml
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
-from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from sim import plot
 from sim.config import Config, ConfigError, FiguresConfig, load, to_config
 from sim.merge import ReportError, merge, os_error_line, read_run, sweep_jobs
-from sim.sweep import StopRun
 
 log = logging.getLogger(__name__)
 
@@ -105,15 +103,17 @@ def save_all(drawings: list[plot.Drawing], fig_dir: Path, formats, jobs: int = 1
     without copying them)."""
     global _PLAN
     _PLAN = (drawings, fig_dir, formats)
+    # the longest first, so that no process is left with a long one at the end
+    order = sorted(range(len(drawings)), key=lambda i: -drawings[i].panels)
     try:
         jobs = min(jobs, len(drawings))
         if jobs <= 1:
-            for i in range(len(drawings)):
+            for i in order:
                 _save_one(i)
         else:
             from sim import pool
 
-            for _ in pool.run(jobs, _save_one, range(len(drawings))):
+            for _ in pool.run(jobs, _save_one, order):
                 pass
     finally:
         _PLAN = ()
@@ -155,7 +155,8 @@ def _trajectories(cells, traj, axes, wanted, prefix) -> list[plot.Drawing]:
             "per framework; lines are means over worlds, bands 95% intervals of the mean."
         )
         make = partial(plot.trajectories, traj, at=point)
-        out.append(plot.Drawing(f"{prefix}trajectories_{plot.point_stem(point)}", make, caption))
+        stem = f"{prefix}trajectories_{plot.point_stem(point)}"
+        out.append(plot.Drawing(stem, make, caption, panels=3 * len(set(traj.framework))))
     return out
 
 
@@ -276,27 +277,6 @@ INPUT_ERRORS = (
     yaml.YAMLError,
     UnicodeDecodeError,  # a record saved in another encoding
 )
-
-
-class MergeCallback(Callback):
-    """At the end of a Hydra multirun, merge the jobs' tables and draw the sweep's figures
-    as its ``figures.*`` settings ask.
-
-    A failure ends the multirun with one line and a non-zero exit (:class:`StopRun`):
-    Hydra would turn an ``Exception`` into a warning, and the sweep would look complete.
-    """
-
-    def on_multirun_end(self, config, **kwargs) -> None:
-        root = Path(config.hydra.sweep.dir)
-        try:
-            todo = sweep_jobs(root, config)
-            if not todo:
-                return
-            spec = settings(config)
-            done = _draw(root, merge(root, todo), spec)
-        except Exception as ex:
-            raise StopRun(*verdict(ex)) from ex
-        print(f"linkage: merged {len(todo)} jobs into {root} ({done})")
 
 
 def main(argv=None) -> None:

@@ -18,7 +18,6 @@ import signal
 import sys
 import threading
 from contextlib import ExitStack, contextmanager
-from functools import partial
 from pathlib import Path
 
 from tqdm import tqdm
@@ -126,9 +125,10 @@ class PendingCells:
 
 
 def compute(
-    cfg: Config, cells: list[Cell], store: Store, progress: bool, record_worlds=()
+    cfg: Config, cells: list[Cell], store: Store, progress: bool, record_worlds=(), meanwhile=None
 ) -> list[TableRecord]:
     """Run ``cells`` in chunks over ``cfg.jobs`` processes; save each cell as it finishes.
+    ``meanwhile``: something for this process to do once the workers are busy.
 
     Returns the record of ``record_worlds``, worlds of the first chunk, which starts with
     the first cell's world 0 (the one a single run's dance shows).
@@ -139,7 +139,13 @@ def compute(
     record: list[TableRecord] = []
     with tqdm(total=len(cells), unit="cell", disable=not progress, desc="linkage") as bar:
         done = PendingCells(cfg, store, bar)
-        for whole, parts, kept in (map if jobs <= 1 else partial(pool.run, jobs))(_run_chunk, work):
+        if jobs <= 1:
+            results = map(_run_chunk, work)
+            if meanwhile is not None:
+                meanwhile()
+        else:
+            results = pool.run(jobs, _run_chunk, work, meanwhile)
+        for whole, parts, kept in results:
             done.add(whole, parts)
             record.extend(kept)
     return record
@@ -233,13 +239,19 @@ def _sigterm_as_interrupt():
 
 
 def run(
-    cfg: Config, out_dir: Path, store_root: Path | None = None, progress: bool | None = None
+    cfg: Config,
+    out_dir: Path,
+    store_root: Path | None = None,
+    progress: bool | None = None,
+    meanwhile=None,
 ) -> Outputs:
     """The whole job: run the experiment's unfinished cells, then write its files.
 
     Finished cells are kept in ``store_root`` (default: ``out_dir/.cells``, removed at the
     end), so a run that is interrupted and started again skips them. Ctrl-C and SIGTERM
-    raise :class:`Interrupted` once the workers are stopped.
+    raise :class:`Interrupted` once the workers are stopped. ``meanwhile``: something for
+    this process to do while the workers compute (the command line loads what draws the
+    figures).
 
     Returns the files and, for a single run with figures, the record of its world 0 (for
     the negotiation dance), kept during the one simulation. The store keeps rows, not
@@ -263,7 +275,7 @@ def run(
             log.info("resuming: %d of %d cells already finished", done, len(cells))
         wanted = [0] if cfg.experiment.name is ExperimentName.single and cfg.figures.enabled else []
         try:
-            record = compute(cfg, todo, store, progress, wanted)
+            record = compute(cfg, todo, store, progress, wanted, meanwhile)
         except KeyboardInterrupt:
             if store.dir.is_dir():
                 remove_orphans(store.dir)  # workers are stopped: what they left half-written

@@ -1,4 +1,5 @@
-"""Checking configs before Hydra writes anything.
+"""Hydra's callbacks: configs checked before Hydra writes anything, and a multirun's tables
+merged after its last job.
 
 Hydra creates a run's directory and its ``.hydra/config.yaml`` before the job starts, and
 its sweeper only checks that each job's config composes: a bad value would leave a folder
@@ -6,12 +7,14 @@ that misdescribes itself, and in a sweep (``-m pressure=0,1.5``) it would surfac
 when its job starts, after the earlier jobs ran. :class:`CheckConfig` validates the config
 of a single run, and of every job of a multirun, against the schema before any of that,
 in the launching process, on any launcher (basic, joblib, submitit).
+:class:`MergeCallback` merges a multirun's tables into its root and draws its figures.
 """
 
 from __future__ import annotations
 
 import copy
 import os
+from pathlib import Path
 
 from hydra import compose
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
@@ -62,3 +65,27 @@ class CheckConfig(Callback):
                 where = f"in sweep job {i} of {len(todo)} ({' '.join(job)}); no job was run"
                 text = str(ex) if isinstance(ex, ConfigError) else one_line(ex)
                 raise StopRun(f"{text}; {where}") from None
+
+
+class MergeCallback(Callback):
+    """At the end of a Hydra multirun, merge the jobs' tables and draw the sweep's figures
+    as its ``figures.*`` settings ask (``sim.report``, imported only then: it brings
+    matplotlib, which a run that draws nothing need not wait for).
+
+    A failure ends the multirun with one line and a non-zero exit (:class:`StopRun`):
+    Hydra would turn an ``Exception`` into a warning, and the sweep would look complete.
+    """
+
+    def on_multirun_end(self, config, **kwargs) -> None:
+        from sim import report
+
+        root = Path(config.hydra.sweep.dir)
+        try:
+            todo = report.sweep_jobs(root, config)
+            if not todo:
+                return
+            spec = report.settings(config)
+            done = report._draw(root, report.merge(root, todo), spec)
+        except Exception as ex:
+            raise StopRun(*report.verdict(ex)) from ex
+        print(f"linkage: merged {len(todo)} jobs into {root} ({done})")

@@ -260,15 +260,15 @@ def test_linkage_report_takes_the_runs_figure_settings_and_overrides(linkage_cmd
 def test_a_sweep_with_figures_off_is_merged_without_figures(linkage_cmd, tmp_path):
     from omegaconf import OmegaConf
 
-    from sim import report
+    from sim import sweep
 
     proc, job = run(linkage_cmd, tmp_path, *SMALL_SINGLE, "figures.enabled=false", name="0")
     assert proc.returncode == 0, proc.stderr
     shutil.copytree(job, tmp_path / "1")
     config = OmegaConf.load(job / ".hydra" / "config.yaml")
     config.hydra = {"sweep": {"dir": str(tmp_path)}}
-    report.MergeCallback().on_multirun_end(config)
+    sweep.MergeCallback().on_multirun_end(config)
     assert len(rows(tmp_path / "cells.csv")) == 2 and not (tmp_path / "figures").exists()
     config.figures.enabled = True
-    report.MergeCallback().on_multirun_end(config)
+    sweep.MergeCallback().on_multirun_end(config)
     assert (tmp_path / "figures" / "README.md").exists()

@@ -10,7 +10,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from sim import report, tables
-from sim.sweep import StopRun
+from sim.sweep import MergeCallback, StopRun
 
 SMALL = ["experiment=single", "replications=2", "episodes=2", "rounds=10", "store=null"]
 SWEEP = ["framework=linked,delinked", "pressure=0,1"]  # jobs: (linked,0) (linked,1) (delinked,0) …
@@ -109,7 +109,7 @@ def test_a_sweep_with_a_job_missing_is_refused_and_keeps_its_merged_tables(
     config = OmegaConf.load(root / "multirun.yaml")
     config.hydra.sweep.dir = str(root)
     with pytest.raises(StopRun) as stop:
-        report.MergeCallback().on_multirun_end(config)
+        MergeCallback().on_multirun_end(config)
     assert (stop.value.message, stop.value.status) == (f"{root}: {says}", 2)
     assert snapshot(root) == before
 
