@@ -38,6 +38,7 @@ browser:
 	  fi; }
 
 bench: $(VENV)/.installed
+	$(PY) benchmarks/bench_startup.py
 	$(PY) benchmarks/bench_kernel.py
 	$(PY) benchmarks/bench_map.py
 	$(PY) benchmarks/bench_single.py

@@ -23,9 +23,9 @@ from matplotlib.ticker import MaxNLocator
 
 from sim import plot
 from sim.cells import Cell
-from sim.model import TableRecord
 from sim.moments import ci95
 from sim.plot import AGREE, GREY, MX, TRACK, US
+from sim.record import TableRecord
 from sim.runner import run_cells
 from sim.seminar import MAP_SIDE, MAP_WORLDS, Params, SeminarModel, blocks, config_for, series
 

@@ -22,7 +22,6 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from sim import kernel
 from sim.issues import segment_factors
 
 
@@ -265,6 +264,8 @@ def negotiate(
     an array of table indices). Offers cost as much as the rest, so only ask for the few
     tables to be drawn; recording changes no other number.
     """
+    from sim import kernel  # Numba: only where tables are negotiated, not where they are drawn
+
     B, m = tab.w_us.shape
     t, r_us, r_mx = _times(rounds, first_mover)
     power, which = powers(t, np.concatenate([tab.e_us, tab.e_mx]))

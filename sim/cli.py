@@ -22,6 +22,7 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
+from sim import pool
 from sim.config import ConfigError, register, to_config
 from sim.errors import one_line, unparsable
 from sim.sweep import StopRun
@@ -73,15 +74,16 @@ def _main(dcfg: DictConfig) -> None:
             raise
         fail(str(ex), out)
     store = None if cfg.store is None else Path(HydraConfig.get().runtime.cwd) / cfg.store
+    # The figures are drawn by a process forked now, which loads matplotlib on the core this
+    # one leaves idle while it loads the engine.
+    painter = pool.Ahead(_import_for_drawing) if cfg.figures.enabled else None
     from sim import runner  # the engine (and Mesa) only once the config is known to be good
 
     try:
-        # the figures' modules (matplotlib) load while the workers compute
-        meanwhile = _import_report if cfg.figures.enabled else None
-        files = runner.run(cfg, out, store, meanwhile=meanwhile)
+        files = runner.run(cfg, out, store)
         log.info("wrote %s", ", ".join(p.name for p in files.values()))
-        if cfg.figures.enabled:
-            draw(cfg, out, files)
+        if painter is not None:
+            painter.call(draw, cfg, out, files)
     except runner.Interrupted as ex:
         stop(str(ex), 130)
     except KeyboardInterrupt:
@@ -90,6 +92,9 @@ def _main(dcfg: DictConfig) -> None:
         stop(str(ex), 2)
     except OSError as ex:  # a read-only or full disk, a file where a folder should be
         stop(f"{ex.filename or out}: {ex.strerror or ex}", 1)
+    finally:
+        if painter is not None:
+            painter.close()
     print(f"linkage: results in {out}")
 
 
@@ -99,7 +104,7 @@ def stop(message: str, status: int) -> None:
     sys.exit(status)
 
 
-def _import_report() -> None:
+def _import_for_drawing() -> None:
     from sim import report  # noqa: F401
 
 

@@ -22,6 +22,7 @@ from sim.agents import Country
 from sim.bargaining import Tables, negotiate
 from sim.cells import Block, Cell, Stream
 from sim.config import Config
+from sim.record import TableRecord
 
 log = logging.getLogger(__name__)
 
@@ -66,27 +67,6 @@ class Round:
     threat: np.ndarray  # (W,) a threat table existed
     threat_failed: np.ndarray  # (W,) ... and it failed
     rounds: np.ndarray  # (W,) mean rounds used per table
-
-
-@dataclass
-class TableRecord:
-    """One table of one recorded world in one episode: every offer, and what the negotiation
-    dance needs to draw them (docs/model.md §3). Utilities are normalised on the table."""
-
-    episode: int
-    world: int
-    issues: list[str]  # the table's issues, in agenda order
-    w_us: np.ndarray  # (m,) negotiating weights, normalised on the table
-    w_mx: np.ndarray
-    d_us: np.ndarray  # (m,) no-deal values
-    d_mx: np.ndarray
-    reservation: tuple[float, float]  # (R_US, R_MX), including any threat
-    trust: tuple[float, float]  # (tau_US, tau_MX) as bargained with (after any vouching)
-    first_mover: str  # "US" or "MX": who offers in round 0
-    offers: np.ndarray  # (rounds, 2): the (US, MX) value of each round's offer
-    round: int  # index of the agreeing round; ``rounds`` when none
-    agreed: bool
-    x: np.ndarray  # (m,) agreed positions, NaN when no agreement
 
 
 class LinkageModel(mesa.Model):

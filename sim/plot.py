@@ -32,7 +32,7 @@ from sim.config import FiguresConfig
 from sim.issues import nash_point, pareto_frontier
 
 if TYPE_CHECKING:
-    from sim.model import TableRecord
+    from sim.record import TableRecord
 
 # The palette: Okabe & Ito (2008), distinguishable under the common colour-vision deficiencies.
 US, MX, GREY = "#0072B2", "#D55E00", "#7F7F7F"
@@ -465,7 +465,7 @@ def trajectories(traj: pd.DataFrame, trust=None, pressure=None, *, at=None):
 def dance(ax, table: TableRecord, title: str | None = None):
     """One table's offers in the utility plane, with the frontier, disagreement and Nash point.
 
-    ``table`` is one :class:`~sim.model.TableRecord` of ``LinkageModel.record``. Utilities
+    ``table`` is one :class:`~sim.record.TableRecord` of ``LinkageModel.record``. Utilities
     are normalised on the table and risk-adjusted, as the sides value them when they bargain.
     """
     w_us, w_mx, d_us, d_mx = table.w_us, table.w_mx, table.d_us, table.d_mx

@@ -43,10 +43,9 @@ def _init_worker(parent: int) -> None:
     gc.freeze()
 
 
-def run(jobs: int, fn: Callable, work: Iterable, meanwhile: Callable | None = None) -> Iterator:
+def run(jobs: int, fn: Callable, work: Iterable) -> Iterator:
     """``fn`` over ``work`` in ``jobs`` processes, results in the order they finish. At most
-    two items per worker are in flight, so memory stays flat however long ``work`` is.
-    ``meanwhile`` runs here once the workers have their first items."""
+    two items per worker are in flight, so memory stays flat however long ``work`` is."""
     pool = ProcessPoolExecutor(
         jobs,
         mp_context=multiprocessing.get_context("fork"),
@@ -56,16 +55,44 @@ def run(jobs: int, fn: Callable, work: Iterable, meanwhile: Callable | None = No
     todo = iter(work)
     try:
         running = {pool.submit(fn, w) for w in islice(todo, 2 * jobs)}
-        if meanwhile is not None:
-            meanwhile()
         while running:
             done, running = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 yield future.result()
                 running |= {pool.submit(fn, w) for w in islice(todo, 1)}
     except BaseException:  # an interrupt, an error, or the consumer stopping early
-        for process in list(getattr(pool, "_processes", {}).values()):
-            process.kill()
-        pool.shutdown(wait=True, cancel_futures=True)
+        _kill(pool)
         raise
     pool.shutdown(wait=True)
+
+
+def _kill(pool: ProcessPoolExecutor) -> None:
+    for process in list(getattr(pool, "_processes", {}).values()):
+        process.kill()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _init_ahead(parent: int, prepare: Callable[[], None]) -> None:
+    _init_worker(parent)
+    prepare()
+
+
+class Ahead:
+    """One process forked now, that runs ``prepare`` (imports, say) on a core this one
+    leaves idle while it starts up, and later runs a call with all it prepared. It dies
+    with this process, and at :meth:`close`."""
+
+    def __init__(self, prepare: Callable[[], None]):
+        self._pool = ProcessPoolExecutor(
+            1,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_init_ahead,
+            initargs=(os.getpid(), prepare),
+        )
+        self._pool.submit(int)  # the process starts at its first task: now
+
+    def call(self, fn: Callable, *args):
+        return self._pool.submit(fn, *args).result()
+
+    def close(self) -> None:
+        _kill(self._pool)

@@ -48,7 +48,7 @@ def figures(
 ) -> Path:
     """Draw every figure the tables support into ``out_dir/figures``, with captions, as
     ``spec`` (the ``figures.*`` settings; default the schema's) asks; ``dance``: the
-    :class:`~sim.model.TableRecord` of the tables of episode ``spec.episode`` to draw;
+    :class:`~sim.record.TableRecord` of the tables of episode ``spec.episode`` to draw;
     ``jobs``: processes to draw them in, one figure at a time each.
 
     A sweep over several scenarios gets each scenario's figures, named after it. The map's

@@ -17,16 +17,23 @@ import shutil
 import signal
 import sys
 import threading
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
+from functools import partial
 from pathlib import Path
 
 from tqdm import tqdm
 
-from sim import design, pool, summary
+from sim import (
+    design,
+    kernel,  # noqa: F401 - loaded once here, before the workers fork
+    pool,
+    summary,
+)
 from sim.cells import Block, Cell, blocks_of
 from sim.config import Config, ExperimentName
 from sim.files import remove_orphans, written_together
-from sim.model import LinkageModel, TableRecord, disabled_parts
+from sim.model import LinkageModel, disabled_parts
+from sim.record import TableRecord
 from sim.store import Store
 from sim.summary import Summary
 
@@ -125,10 +132,9 @@ class PendingCells:
 
 
 def compute(
-    cfg: Config, cells: list[Cell], store: Store, progress: bool, record_worlds=(), meanwhile=None
+    cfg: Config, cells: list[Cell], store: Store, progress: bool, record_worlds=()
 ) -> list[TableRecord]:
     """Run ``cells`` in chunks over ``cfg.jobs`` processes; save each cell as it finishes.
-    ``meanwhile``: something for this process to do once the workers are busy.
 
     Returns the record of ``record_worlds``, worlds of the first chunk, which starts with
     the first cell's world 0 (the one a single run's dance shows).
@@ -137,18 +143,26 @@ def compute(
     work = [(cfg, blocks, record_worlds if i == 0 else (), store) for i, blocks in enumerate(parts)]
     jobs = min(cfg.jobs or os.cpu_count() or 1, len(parts))
     record: list[TableRecord] = []
-    with tqdm(total=len(cells), unit="cell", disable=not progress, desc="linkage") as bar:
+    with (
+        tqdm(total=len(cells), unit="cell", disable=not progress, desc="linkage") as bar,
+        _frozen() if jobs <= 1 else nullcontext(),
+    ):
         done = PendingCells(cfg, store, bar)
-        if jobs <= 1:
-            results = map(_run_chunk, work)
-            if meanwhile is not None:
-                meanwhile()
-        else:
-            results = pool.run(jobs, _run_chunk, work, meanwhile)
-        for whole, parts, kept in results:
+        for whole, parts, kept in (map if jobs <= 1 else partial(pool.run, jobs))(_run_chunk, work):
             done.add(whole, parts)
             record.extend(kept)
     return record
+
+
+@contextmanager
+def _frozen():
+    """What lives before the chunks run here is not their garbage: the collection after
+    each chunk need not walk it (as in a worker, see ``sim.pool``)."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def assemble(cells: list[Cell], store: Store, out_dir: Path, worlds: bool) -> dict[str, Path]:
@@ -239,19 +253,13 @@ def _sigterm_as_interrupt():
 
 
 def run(
-    cfg: Config,
-    out_dir: Path,
-    store_root: Path | None = None,
-    progress: bool | None = None,
-    meanwhile=None,
+    cfg: Config, out_dir: Path, store_root: Path | None = None, progress: bool | None = None
 ) -> Outputs:
     """The whole job: run the experiment's unfinished cells, then write its files.
 
     Finished cells are kept in ``store_root`` (default: ``out_dir/.cells``, removed at the
     end), so a run that is interrupted and started again skips them. Ctrl-C and SIGTERM
-    raise :class:`Interrupted` once the workers are stopped. ``meanwhile``: something for
-    this process to do while the workers compute (the command line loads what draws the
-    figures).
+    raise :class:`Interrupted` once the workers are stopped.
 
     Returns the files and, for a single run with figures, the record of its world 0 (for
     the negotiation dance), kept during the one simulation. The store keeps rows, not
@@ -275,7 +283,7 @@ def run(
             log.info("resuming: %d of %d cells already finished", done, len(cells))
         wanted = [0] if cfg.experiment.name is ExperimentName.single and cfg.figures.enabled else []
         try:
-            record = compute(cfg, todo, store, progress, wanted, meanwhile)
+            record = compute(cfg, todo, store, progress, wanted)
         except KeyboardInterrupt:
             if store.dir.is_dir():
                 remove_orphans(store.dir)  # workers are stopped: what they left half-written
