@@ -83,7 +83,9 @@ def _main(dcfg: DictConfig) -> None:
         files = runner.run(cfg, out, store)
         log.info("wrote %s", ", ".join(p.name for p in files.values()))
         if painter is not None:
-            painter.call(draw, cfg, out, files)
+            dance = [t for t in files.record if t.episode == cfg.figures.episode]
+            # plain data: the drawing process has not loaded the engine, and need not
+            painter.call(draw, cfg, out, dict(files), dance)
     except runner.Interrupted as ex:
         stop(str(ex), 130)
     except KeyboardInterrupt:
@@ -108,14 +110,14 @@ def _import_for_drawing() -> None:
     from sim import report  # noqa: F401
 
 
-def draw(cfg, out: Path, files) -> None:
-    """The run's figures; a single run's record (kept by the run itself, see ``runner.run``)
-    gives the negotiation dance of episode ``figures.episode``."""
+def draw(cfg, out: Path, files: dict[str, Path], dance) -> None:
+    """The run's figures from its tables ``files``; ``dance``: the tables of episode
+    ``figures.episode`` of a single run's record (kept by the run itself, see
+    ``runner.run``), for the negotiation dance."""
     import pandas as pd
 
     from sim import report
 
-    dance = [t for t in files.record if t.episode == cfg.figures.episode]
     fig_dir = report.figures(
         out,
         pd.read_csv(files["cells"]),
