@@ -31,7 +31,7 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from sim import plot
+from sim import plot, pool
 from sim.config import Config, ConfigError, FiguresConfig, load, to_config
 from sim.merge import ReportError, merge, os_error_line, read_run, sweep_jobs
 
@@ -111,8 +111,6 @@ def save_all(drawings: list[plot.Drawing], fig_dir: Path, formats, jobs: int = 1
             for i in order:
                 _save_one(i)
         else:
-            from sim import pool
-
             for _ in pool.run(jobs, _save_one, order):
                 pass
     finally:
