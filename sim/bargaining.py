@@ -66,10 +66,9 @@ class Aspiration:
         """The aspiration of each table at its own round index ``r`` (B,)."""
         return self.reservation + self.span * (1.0 - self.power[self.which, r])
 
-    def all(self, rows=slice(None)):
-        """The aspiration of every table (or of the tables ``rows``) at every time, (B, T)."""
-        span = self.span[rows, None]
-        return self.reservation[rows, None] + span * (1.0 - self.power[self.which[rows]])
+    def all(self):
+        """The aspiration of every table at every time, (B, T)."""
+        return self.reservation[:, None] + self.span[:, None] * (1.0 - self.power[self.which])
 
 
 def powers(t, e):
@@ -104,10 +103,6 @@ class Path:
     # that pays for every segment buys next (looked up at every step of the bisection)
     cost_next: np.ndarray
     gain_next: np.ndarray
-
-    def take(self, rows) -> Path:
-        """The paths of the tables ``rows`` only."""
-        return Path(*(getattr(self, f.name)[rows] for f in fields(self)))
 
     def partner_value(self, budget):
         """The partner's true value of the offer that spends ``budget`` (B, T)."""
@@ -283,10 +278,11 @@ def negotiate(
 
     rows = _recorded(record, B)
     offers = None
-    if len(rows):
-        a_us = Aspiration(t, tab.r_us, best_us, tab.e_us)
-        a_mx = Aspiration(t, tab.r_mx, best_mx, tab.e_mx)
-        offers = _offers(paths(tab), a_us, a_mx, r_us, r_mx, rows)
+    if len(rows):  # in array code, for those tables only: a table's numbers are its own
+        kept = Tables(*(getattr(tab, f.name)[rows] for f in fields(tab)))
+        a_us = Aspiration(t, kept.r_us, best_us[rows], kept.e_us)
+        a_mx = Aspiration(t, kept.r_mx, best_mx[rows], kept.e_mx)
+        offers = _offers(paths(kept), a_us, a_mx, r_us, r_mx)
     return Outcome(agreed, x, agree_round, offers, np.stack([best_us, best_mx], axis=1))
 
 
@@ -337,14 +333,14 @@ def _recorded(record, B: int) -> np.ndarray:
     return np.asarray(record, np.intp)
 
 
-def _offers(p, a_us: Aspiration, a_mx: Aspiration, r_us, r_mx, rows) -> np.ndarray:
-    """Every round's offer of the tables ``rows``, valued by both sides, (len(rows), rounds,
-    2), for the negotiation dance. Each table's offers depend on that table alone."""
+def _offers(p, a_us: Aspiration, a_mx: Aspiration, r_us, r_mx) -> np.ndarray:
+    """Every round's offer of every table of ``p``, valued by both sides, (tables, rounds,
+    2), for the negotiation dance."""
     rounds = a_us.power.shape[1]
-    offers = np.full((len(rows), rounds, 2), np.nan)
+    offers = np.full((len(p["us"].top), rounds, 2), np.nan)
     for side, a, turns, own, other in (("us", a_us, r_us, 0, 1), ("mx", a_mx, r_mx, 1, 0)):
-        path = p[side].take(rows)
-        budget = path.top[:, None] - a.all(rows)[:, turns]
+        path = p[side]
+        budget = path.top[:, None] - a.all()[:, turns]
         offers[:, turns, own] = path.top[:, None] - np.minimum(budget, path.C[:, -1:])
         offers[:, turns, other] = path.partner_value(budget)
     return offers

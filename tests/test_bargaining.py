@@ -86,3 +86,10 @@ def test_a_tables_aspiration_does_not_depend_on_its_batch():
     alone, _ = powers(t, np.array([0.5]))
     shared, which = powers(t, np.array([0.5, 2.0, 0.3, 1.0]))
     assert np.array_equal(alone[0], shared[which[0]])
+
+
+def test_a_tables_recorded_offers_do_not_depend_on_which_others_are_recorded():
+    tab = random_tables(np.random.default_rng(5), 40, 4)
+    every = negotiate(tab, 60, record=True).offers
+    some = negotiate(tab, 60, record=np.array([3, 17, 29])).offers
+    assert np.array_equal(some, every[[3, 17, 29]], equal_nan=True)
