@@ -133,8 +133,8 @@ class Drawing:
 
 def save(fig: Figure, path: Path, formats: Sequence[str] | None = None) -> list[Path]:
     """``fig`` as ``path.<format>`` for each format (default: ``figures.formats``'s). A run's
-    figures are laid out by constrained layout as they render: one layout per file, where
-    cropping to a tight box would lay the figure out a second time."""
+    figures are laid out as they render, by fixed margins or constrained layout (see
+    :func:`figure`): cropping to a tight box would lay each out a second time."""
     out = []
     for fmt in FiguresConfig().formats if formats is None else formats:
         p = path.with_name(f"{path.name}.{fmt}")
