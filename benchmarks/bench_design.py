@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import resource
 import shutil
 import sys
 import tempfile
@@ -26,6 +25,7 @@ from pathlib import Path
 from scipy.stats import qmc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_map import cpu as children_cpu  # noqa: E402
 from bench_map import measure  # noqa: E402
 
 # Five parameters and the ranges the design spans, inside what the config allows
@@ -52,12 +52,6 @@ def write_design(path: Path, points: int, seed: int = 2026) -> None:
         f.write(",".join(RANGES) + "\n")
         for row in values:
             f.write(",".join(f"{v:.6f}" for v in row) + "\n")
-
-
-def _cpu() -> float:
-    """CPU seconds of the finished child processes and their descendants."""
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
 
 
 def _machine_cpu() -> float:
@@ -88,7 +82,7 @@ def main() -> None:
         for n in sorted(a.points):
             csv = Path(tmp) / f"design_{n}.csv"
             write_design(csv, n)
-            before, machine = _cpu(), _machine_cpu()
+            before, machine = children_cpu(), _machine_cpu()
             wall, peak = measure(
                 "experiment=design",
                 f"design.file={csv}",
@@ -96,7 +90,7 @@ def main() -> None:
                 f"episodes={EPISODES}",
                 "figures.enabled=false",
             )
-            cpu = _cpu() - before
+            cpu = children_cpu() - before
             others = _machine_cpu() - machine - cpu  # other jobs on the machine spoil the wall
             busy = f"; MACHINE BUSY: others used {others:.0f} s CPU" if others > 0.05 * wall else ""
             peaks[n] = peak

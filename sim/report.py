@@ -224,7 +224,7 @@ def settings(run_cfg: DictConfig | None, overrides=()) -> FiguresConfig:
     return to_config(cfg).figures
 
 
-def _draw(directory: Path, tables: dict[str, pd.DataFrame], spec: FiguresConfig) -> str:
+def draw(directory: Path, tables: dict[str, pd.DataFrame], spec: FiguresConfig) -> str:
     """Draw as ``spec`` asks; say what was drawn, in a few words."""
     if not spec.enabled:
         return "figures.enabled=false: no figures"
@@ -252,7 +252,7 @@ def report(directory: Path, overrides=()) -> str:
     # bad settings stop here, before anything is written
     spec = settings(run_config(directory), ["figures.enabled=true", *overrides])
     tables = read_run(directory) if todo is None else merge(directory, todo)
-    return f"tables in {directory} ({_draw(directory, tables, spec)})"
+    return f"tables in {directory} ({draw(directory, tables, spec)})"
 
 
 def verdict(ex: BaseException) -> tuple[str, int]:

@@ -85,7 +85,7 @@ class MergeCallback(Callback):
             if not todo:
                 return
             spec = report.settings(config)
-            done = report._draw(root, report.merge(root, todo), spec)
+            done = report.draw(root, report.merge(root, todo), spec)
         except Exception as ex:
             raise StopRun(*report.verdict(ex)) from ex
         print(f"linkage: merged {len(todo)} jobs into {root} ({done})")
