@@ -248,7 +248,11 @@ def _first_acceptance(
 
 
 def negotiate(
-    tab: Tables, rounds: int, first_mover: str = "US", record: bool | np.ndarray = False
+    tab: Tables,
+    rounds: int,
+    first_mover: str = "US",
+    record: bool | np.ndarray = False,
+    power: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Outcome:
     """Run alternating offers on every table of the batch; see the module docstring.
 
@@ -258,12 +262,16 @@ def negotiate(
     ``record``: the tables whose every offer to keep in ``Outcome.offers`` (True: all, or
     an array of table indices). Offers cost as much as the rest, so only ask for the few
     tables to be drawn; recording changes no other number.
+
+    ``power``: what :func:`powers` gives for the times of ``rounds`` and the exponents
+    ``e_us`` then ``e_mx``, when the caller keeps it (a model's exponents are fixed for its
+    run, and with many distinct ones the table costs more than the negotiation).
     """
     from sim import kernel  # Numba: only where tables are negotiated, not where they are drawn
 
     B, m = tab.w_us.shape
     t, r_us, r_mx = _times(rounds, first_mover)
-    power, which = powers(t, np.concatenate([tab.e_us, tab.e_mx]))
+    power, which = power or powers(t, np.concatenate([tab.e_us, tab.e_mx]))
     first_us, first_mx = np.empty(B, np.intp), np.empty(B, np.intp)
     best_us, best_mx = np.empty(B), np.empty(B)
     x = np.full((B, m), np.nan)
@@ -315,10 +323,14 @@ def reference(tab: Tables, rounds: int, first_mover: str = "US") -> Outcome:
     return Outcome(agreed, x, agree_round, None, np.stack([best_us, best_mx], axis=1))
 
 
+def times(rounds: int) -> np.ndarray:
+    """The times of the rounds in [0, 1]."""
+    return np.arange(rounds) / max(rounds - 1, 1)
+
+
 def _times(rounds: int, first_mover: str):
     """The times of the rounds in [0, 1], and the rounds in which each side offers."""
-    r = np.arange(rounds)
-    t = r / max(rounds - 1, 1)
+    r, t = np.arange(rounds), times(rounds)
     return (
         (t, r[0::2].copy(), r[1::2].copy())
         if first_mover == "US"

@@ -17,7 +17,7 @@ from functools import partial
 import mesa
 import numpy as np
 
-from sim import design, events, frameworks, guarantor, metrics, params, pressure
+from sim import bargaining, design, events, frameworks, guarantor, metrics, params, pressure
 from sim.agents import Country
 from sim.bargaining import Tables, negotiate
 from sim.cells import Block, Cell, Stream
@@ -104,6 +104,11 @@ class LinkageModel(mesa.Model):
         self.us = Country(self, "US", p)
         self.mx = Country(self, "MX", p)
         self.countries = {"US": self.us, "MX": self.mx}
+        # t^(1/e) of each world's concession exponents, fixed for the run: made once
+        self.power, which = bargaining.powers(
+            bargaining.times(cfg.rounds), np.concatenate([self.us.concession, self.mx.concession])
+        )
+        self.which_us, self.which_mx = which[:W], which[W:]
         self.pressure = p["pressure"].copy()  # dated events may change it
         # worlds whose weights and no-deal values are the same (events change them in all
         # worlds at once, so the runs hold for the whole run)
@@ -192,7 +197,8 @@ class LinkageModel(mesa.Model):
                 us.concession[wi], mx.concession[wi], r_us, r_mx,
             )  # fmt: skip
             kept = np.nonzero(np.isin(wi, self.record_worlds))[0]  # rows of recorded worlds
-            o = negotiate(tab, cfg.rounds, cfg.first_mover.value, record=kept)
+            power = (self.power, np.concatenate([self.which_us[wi], self.which_mx[wi]]))
+            o = negotiate(tab, cfg.rounds, cfg.first_mover.value, record=kept, power=power)
             agreed[wi[:, None], k] = o.agreed[:, None]
             x[wi[:, None], k] = o.x
             threat[wi[th]] = True
