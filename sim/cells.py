@@ -5,7 +5,8 @@ framework, trust and pressure; ``numpy.random.SeedSequence``), so a cell gives t
 numbers alone, inside an in-process grid or design, or as one job of a Hydra multirun on
 any launcher. Cells that differ only in other parameters share their random numbers
 (common random numbers, docs/model.md §10): their differences are the parameters', not
-sampling noise.
+sampling noise. With ``experiment.paired`` the framework leaves the key too, so the linked
+and delinked runs of a point draw the same numbers.
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ class Cell:
     pressure: float
     params: tuple[tuple[str, float | tuple[float, ...]], ...] = ()
 
-    def stream_key(self) -> str:
-        """What names the cell's random stream."""
+    def stream_key(self, paired: bool = False) -> str:
+        """What names the cell's random stream; ``paired``: the same for every framework
+        (``experiment.paired``)."""
         # + 0.0 turns -0.0 into 0.0: equal numbers must name the same random stream
-        return f"{self.scenario}|{self.framework}|{self.trust + 0.0!r}|{self.pressure + 0.0!r}"
+        framework = "*" if paired else self.framework
+        return f"{self.scenario}|{framework}|{self.trust + 0.0!r}|{self.pressure + 0.0!r}"
 
     def key(self) -> str:
         """What tells the cell from every other (its stored record's name)."""
@@ -61,14 +64,14 @@ def make(scenario: str, framework: str, values: dict, default_trust: float, defa
     )
 
 
-def seed_sequence(seed: int, cell: Cell) -> np.random.SeedSequence:
-    digest = hashlib.sha256(cell.stream_key().encode()).digest()
+def seed_sequence(seed: int, cell: Cell, paired: bool = False) -> np.random.SeedSequence:
+    digest = hashlib.sha256(cell.stream_key(paired).encode()).digest()
     words = np.frombuffer(digest[:16], dtype=np.uint32).tolist()
     return np.random.SeedSequence([int(seed), *words])
 
 
-def generator(seed: int, cell: Cell) -> np.random.Generator:
-    return np.random.default_rng(seed_sequence(seed, cell))
+def generator(seed: int, cell: Cell, paired: bool = False) -> np.random.Generator:
+    return np.random.default_rng(seed_sequence(seed, cell, paired))
 
 
 @dataclass(frozen=True)
@@ -98,9 +101,9 @@ class Stream:
     block, chunk or process it runs in.
     """
 
-    def __init__(self, seed: int, block: Block, replications: int):
+    def __init__(self, seed: int, block: Block, replications: int, paired: bool = False):
         self.block, self.replications = block, replications
-        self.rng = generator(seed, block.cell)
+        self.rng = generator(seed, block.cell, paired)
 
     def random(self, k: int) -> np.ndarray:
         bits = self.rng.bit_generator

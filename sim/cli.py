@@ -23,12 +23,13 @@ from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
 from sim import pool
-from sim.config import ConfigError, register, to_config
+from sim.config import ConfigError, ExperimentName, register, to_config
 from sim.errors import one_line, unparsable
 from sim.sweep import StopRun
 
 log = logging.getLogger("linkage")
 register()
+ANALYSED = (ExperimentName.sensitivity, ExperimentName.discovery)  # sim.analysis reads them
 
 
 def fail(message: str, out: Path | None = None) -> None:
@@ -81,6 +82,10 @@ def _main(dcfg: DictConfig) -> None:
 
     try:
         files = runner.run(cfg, out, store)
+        if cfg.experiment.name in ANALYSED:
+            from sim.analysis import analyse
+
+            files.update(analyse.write(cfg, out, files))
         log.info("wrote %s", ", ".join(p.name for p in files.values()))
         if painter is not None:
             dance = [t for t in files.record if t.episode == cfg.figures.episode]
@@ -118,6 +123,11 @@ def draw(cfg, out: Path, files: dict[str, Path], dance) -> None:
 
     from sim import report
 
+    if cfg.experiment.name in ANALYSED:
+        from sim.analysis import figures
+
+        figures.draw(out, cfg.figures.formats)
+        return
     fig_dir = report.figures(
         out,
         pd.read_csv(files["cells"]),

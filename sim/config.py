@@ -49,6 +49,18 @@ class ExperimentName(Enum):
     single = "single"
     map = "map"
     design = "design"
+    sensitivity = "sensitivity"
+    discovery = "discovery"
+
+
+class SensitivityMethod(Enum):
+    sobol = "sobol"
+    morris = "morris"
+
+
+class Direction(Enum):
+    below = "below"
+    above = "above"
 
 
 class EventType(Enum):
@@ -242,6 +254,105 @@ class ScenarioMeta:
 @dataclass
 class ExperimentConfig:
     name: ExperimentName = ExperimentName.map
+    # the frameworks of a point draw the same random numbers (common random numbers): the
+    # difference between them is the frameworks', not sampling noise (docs/model.md §10)
+    paired: bool = False
+
+
+# The parameters experiment=sensitivity and experiment=discovery vary by default: every
+# numeric parameter that acts in the linked and delinked frameworks without a guarantor or
+# dated events (16, so Sobol's n(2D + 2) design at n = 1024 has 34,816 points).
+SPACE = [
+    "trust", "pressure", "threat.size", "threat.self_cost",
+    "countries.US.concession", "countries.MX.concession",
+    "countries.US.reliability", "countries.MX.reliability",
+    "backlash.trust", "backlash.salience", "unilateral.rate",
+    "trust_prior", "forgetting", "confidence_weight", "noise",
+    "countries.MX.salience.sovereignty",
+]  # fmt: skip
+
+# Each parameter's range [low, high]: wide enough to hold every reading of the record in
+# seeds/ (docs/model.md gives the units), narrow enough to stay inside the model's meaning.
+RANGES = {
+    # both ends: the record runs from the Mérida years' cooperation to "very low mutual
+    # trust" in 2024 (ev-merida-2007-payan, ev-payan-low-trust-unilateralism)
+    "trust": [0.0, 1.0],
+    "pressure": [0.0, 1.0],  # from no coercion to the tariff ultimatum of June 2019
+    "threat.size": [0.0, 3.0],  # no threat up to twice the default (1.5)
+    "threat.self_cost": [0.0, 0.5],  # executing costs the US nothing up to half the threat
+    # 0.5 (leaning Boulware) to 2 (conceder), symmetric about linear (1) in log scale
+    "countries.US.concession": [0.5, 2.0],
+    "countries.MX.concession": [0.5, 2.0],
+    # a kept commitment from three times in five to always (default 0.9)
+    "countries.US.reliability": [0.6, 1.0],
+    "countries.MX.reliability": [0.6, 1.0],
+    "backlash.trust": [0.0, 3.0],  # none up to three times the default distrust per threat
+    "backlash.salience": [0.0, 0.15],  # none up to three times the default (0.05)
+    "unilateral.rate": [0.0, 0.6],  # none up to twice the default (0.3)
+    "unilateral.gain": [0.0, 0.4],
+    "unilateral.harm": [0.0, 0.4],
+    "unilateral.trust": [0.0, 4.0],
+    "unilateral.salience": [0.0, 0.2],
+    "trust_prior": [2.0, 30.0],  # initial trust worth 2 to 30 kept commitments (default 10)
+    "forgetting": [0.8, 1.0],  # evidence kept per episode: a 5-episode memory to none lost
+    "confidence_weight": [0.0, 0.5],  # default 0.25
+    "noise": [0.0, 0.1],  # default 0.02
+    # Mexico's weight on sovereignty, from trade's equal (0.15) to the nationalist turn
+    # after 2018 (ev-payan-mexico-nationalism); the other weights rescale
+    "countries.MX.salience.sovereignty": [0.15, 0.55],
+    "countries.US.salience.migration": [
+        0.1,
+        0.5,
+    ],  # the 2019 focus (ev-payan-us-focus-on-immigration)
+    "countries.MX.disagreement.migration": [0.3, 0.6],
+    "guarantor.vouching": [0.0, 1.0],
+    "guarantor.monitoring": [0.0, 1.0],
+}
+
+
+@dataclass
+class SpaceConfig:
+    """The parameter space that experiment=sensitivity and experiment=discovery sample."""
+
+    parameters: list[str] = field(default_factory=lambda: list(SPACE))
+    ranges: dict[str, list[float]] = field(default_factory=lambda: dict(RANGES))
+    # also sample a parameter named "dummy" that the model never reads: its indices show
+    # the estimator's noise floor
+    dummy: bool = False
+
+    def check(self, key: str, root: Config) -> None:
+        if root.experiment.name not in (ExperimentName.sensitivity, ExperimentName.discovery):
+            return
+        if not self.parameters or len(set(self.parameters)) != len(self.parameters):
+            raise ConfigError(f"{key}.parameters", self.parameters, "distinct parameter names")
+        if root.shards > 1:  # the analysis needs every point's value at once
+            raise ConfigError(
+                "shards", root.shards, f"1 for experiment={root.experiment.name.value}"
+            )
+        if "dummy" in self.parameters:
+            raise ConfigError(
+                f"{key}.parameters", "dummy", f"real parameters ({key}.dummy=true adds the dummy)"
+            )
+        from sim import params
+
+        for name in self.parameters:
+            bounds = self.ranges.get(name)
+            if bounds is None:
+                raise ConfigError(
+                    f"{key}.parameters",
+                    name,
+                    f"parameters with a range in {key}.ranges (add one: "
+                    f"'{key}.ranges={{{name}: [low, high]}}')",
+                )
+            if len(bounds) != 2 or not bounds[0] < bounds[1]:
+                raise ConfigError(
+                    f"{key}.ranges.{name}", list(bounds), "[low, high] with low < high"
+                )
+            for v in bounds:
+                try:
+                    params.value(root, name, v)
+                except ConfigError as ex:
+                    raise ConfigError(f"{key}.ranges.{name}", list(bounds), ex.allowed) from None
 
 
 def _grid(n: int) -> list[float]:
@@ -301,6 +412,7 @@ MAX_WORLD_ROWS_PER_CELL = 2_000_000
 @dataclass
 class OutputConfig:
     worlds: bool = False  # also write one row per world and episode (worlds.csv)
+    trajectories: bool = True  # write one row per cell and episode (trajectories.csv)
     progress: bool | None = None  # None: a progress bar when stderr is a terminal
 
     def check(self, key: str, root: Config) -> None:
@@ -312,6 +424,80 @@ class OutputConfig:
                 f"at most {MAX_WORLD_ROWS_PER_CELL:,} rows per cell (replications x episodes "
                 f"= {rows:,}, about {rows * 350 / 2**30:.1f} GiB): fewer, or no worlds.csv",
             )
+
+
+OUTCOME_KINDS = ("premium", "linked", "delinked")
+
+
+def check_outcome(key: str, name: str, root: Config) -> None:
+    """An outcome of a point is ``premium.<m>`` (linked minus delinked), ``linked.<m>`` or
+    ``delinked.<m>``, for a metric m of cells.csv or ``joint_utility`` (US plus Mexico);
+    the frameworks it reads must be in ``map.framework``."""
+    from sim import metrics
+
+    kind, _, metric = name.partition(".")
+    known = [*metrics.names(root.issues), "final_trust_us", "final_trust_mx", "joint_utility"]
+    if kind not in OUTCOME_KINDS or metric not in known:
+        raise ConfigError(
+            key, name, f"premium.<metric>, linked.<metric> or delinked.<metric>, the metric one "
+            f"of {', '.join(known)}",
+        )  # fmt: skip
+    running = {f.value for f in root.map.framework}
+    for fw in ("linked", "delinked") if kind == "premium" else (kind,):
+        if fw not in running:
+            raise ConfigError(
+                "map.framework",
+                [f.value for f in root.map.framework],
+                f"a list with {fw} ({name} reads it)",
+            )
+
+
+@dataclass
+class SensitivityConfig:
+    method: SensitivityMethod = SensitivityMethod.sobol
+    # Sobol: Saltelli's base sample, n(2D + 2) points with second-order indices, n(D + 2)
+    # without; a power of two
+    n: int = param(1024, Range(2, 2**20, integer=True))
+    second_order: bool = True
+    trajectories: int = param(100, Range(2, 100_000, integer=True))  # Morris: r(D + 1) points
+    levels: int = param(4, Range(2, 100, integer=True))  # Morris's grid levels; even
+    resamples: int = param(1000, Range(10, 100_000, integer=True))  # bootstrap for intervals
+    outputs: list[str] = field(
+        default_factory=lambda: [
+            "premium.mx_utility", "premium.us_utility", "premium.joint_utility",
+            "linked.final_trust_mx",
+        ]
+    )  # fmt: skip
+
+    def check(self, key: str, root: Config) -> None:
+        if root.experiment.name is not ExperimentName.sensitivity:
+            return
+        if self.method is SensitivityMethod.sobol and self.n & (self.n - 1):
+            raise ConfigError(f"{key}.n", self.n, "a power of two (Sobol' sequences need one)")
+        if self.levels % 2:
+            raise ConfigError(f"{key}.levels", self.levels, "an even number of levels")
+        if not self.outputs:
+            raise ConfigError(f"{key}.outputs", [], "at least one outcome")
+        for name in self.outputs:
+            check_outcome(f"{key}.outputs", name, root)
+
+
+@dataclass
+class DiscoveryConfig:
+    n: int = param(4000, Range(10, 10**7, integer=True))  # Latin hypercube points
+    # the cases of interest: points whose ``output`` is ``direction`` ``threshold``
+    output: str = "premium.mx_utility"
+    direction: Direction = Direction.below
+    threshold: float = 0.0
+    # the box reported: the one of largest coverage on the peeling trajectory whose density
+    # is at least ``density``
+    density: float = param(0.8, UNIT)
+    mass_min: float = param(0.05, Range(0.0, 1.0, open_low=True))  # PRIM's smallest box
+    peel_alpha: float = param(0.05, Range(0.0, 0.5, open_low=True))  # share peeled a step
+
+    def check(self, key: str, root: Config) -> None:
+        if root.experiment.name is ExperimentName.discovery:
+            check_outcome(f"{key}.output", self.output, root)
 
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
@@ -352,6 +538,9 @@ class Config:
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
     map: MapConfig = field(default_factory=MapConfig)
     design: DesignConfig = field(default_factory=DesignConfig)
+    space: SpaceConfig = field(default_factory=SpaceConfig)
+    sensitivity: SensitivityConfig = field(default_factory=SensitivityConfig)
+    discovery: DiscoveryConfig = field(default_factory=DiscoveryConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     figures: FiguresConfig = field(default_factory=FiguresConfig)
     trust: float = param(0.5, UNIT)  # initial trust, both sides (docs/model.md §5)

@@ -8,6 +8,8 @@ read from a file, and the share of them one shard runs (docs/model.md §10).
 - ``experiment=design``: one cell per row of ``design.file`` (a CSV whose columns are
   parameter names, and optionally ``framework``) and per framework of ``map.framework``
   when the file has no ``framework`` column.
+- ``experiment=sensitivity`` and ``experiment=discovery``: one cell per distinct point
+  of the sample of ``space`` (``sim.analysis.space``) and per framework of ``map.framework``.
 - ``shards=N shard=i``: the cells come in units of whole cells of about
   :data:`SHARD_WORLDS` worlds; shard i runs units i, i + N, i + 2N, ... so that each shard
   gets a share of every part of the experiment.
@@ -57,6 +59,8 @@ def columns(cfg: Config) -> list[str]:
             names = list(axes(cfg))
         case ExperimentName.design:
             names = _header(cfg)
+        case ExperimentName.sensitivity | ExperimentName.discovery:
+            names = list(cfg.space.parameters)
         case _:
             names = []
     return [n for n in names if n not in ("trust", "pressure", "framework")]
@@ -71,6 +75,10 @@ def cells(cfg: Config) -> list[Cell]:
             return _map(cfg)
         case ExperimentName.design:
             return _design_once(cfg)
+        case ExperimentName.sensitivity | ExperimentName.discovery:
+            from sim.analysis import space  # SALib, only for these experiments
+
+            return space.cells(cfg)
     raise AssertionError(cfg.experiment.name)
 
 

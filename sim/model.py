@@ -94,7 +94,8 @@ class LinkageModel(mesa.Model):
         self.cells = [b.cell for b in blocks]
         # The engine draws from each cell's own stream, never from ``self.rng``: a cell's
         # numbers must not depend on which other cells share its batch.
-        self.streams = [Stream(cfg.seed, b, cfg.replications) for b in blocks]
+        paired = cfg.experiment.paired  # the frameworks of a point share their streams
+        self.streams = [Stream(cfg.seed, b, cfg.replications, paired) for b in blocks]
         self.issues = list(cfg.issues)
         sizes = [b.size for b in blocks]
         W = sum(sizes)

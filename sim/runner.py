@@ -165,14 +165,15 @@ def _frozen():
         gc.unfreeze()
 
 
-def assemble(cells: list[Cell], store: Store, out_dir: Path, worlds: bool) -> dict[str, Path]:
+def assemble(cells: list[Cell], store: Store, out_dir: Path, output) -> dict[str, Path]:
     """Stream every cell's rows from the store into the output files, in cell order.
 
     Written to temp files of this process and moved into place only when all are whole
     (``cells.csv`` last: its presence means "complete"); nothing partial is left behind.
     """
     columns = store.columns
-    names = sorted((n for n in columns if n != "worlds" or worlds), key=lambda n: n == "cells")
+    wanted = {"worlds": output.worlds, "trajectories": output.trajectories}  # ``output`` config
+    names = sorted((n for n in columns if wanted.get(n, True)), key=lambda n: n == "cells")
     files = {n: out_dir / f"{n}.csv" for n in names}
     # the handles close (inner block) before the temp files replace the old tables
     with written_together(list(files.values())) as tmp, ExitStack() as stack:
@@ -294,7 +295,7 @@ def run(
         if wanted and not todo:
             log.info("replaying the resumed cell for its negotiation record")
             record = simulate(cfg, cells, wanted).record
-        files = assemble(cells, store, out_dir, cfg.output.worlds)
+        files = assemble(cells, store, out_dir, cfg.output)
     if store_root is None:
         shutil.rmtree(store.dir.parent, ignore_errors=True)
     return Outputs(files, record)

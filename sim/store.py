@@ -34,6 +34,9 @@ NOT_IN_FINGERPRINT = {
     "experiment",
     "map",
     "design",
+    "space",
+    "sensitivity",
+    "discovery",
     "shards",
     "shard",
     "jobs",
@@ -69,7 +72,8 @@ def fingerprint(cfg: Config) -> str:
     plain = OmegaConf.to_container(OmegaConf.structured(bare), enum_to_str=True)
     plain = {k: v for k, v in plain.items() if k not in NOT_IN_FINGERPRINT}
     plain["framework"].pop("name")  # the cell's own framework is in its key
-    plain["output"] = {"worlds": cfg.output.worlds}
+    plain["output"] = {"worlds": cfg.output.worlds, "trajectories": cfg.output.trajectories}
+    plain["paired"] = cfg.experiment.paired  # the cells' random streams
     plain["scenario"] = plain["scenario"]["name"]
     text = json.dumps(plain, sort_keys=True) + code_version()
     return hashlib.sha256(text.encode()).hexdigest()[:20]

@@ -197,7 +197,9 @@ def texts_of(cfg: Config, wholes: list[Summary]) -> list[dict[str, str]]:
                 "cells": _line(params, row),
                 "trajectories": "".join(
                     _line(f"{params},{e}", values) for e, values in enumerate(by_episode, 1)
-                ),
+                )
+                if cfg.output.trajectories
+                else "",
                 "worlds": whole.worlds,
             }
         )
