@@ -10,7 +10,7 @@ $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found; install one or pass PYTHON=/path/to/python3.12" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,sweep]'
+	$(PY) -m pip install --quiet -e '.[test,sweep,analysis]'
 	$(PY) -m pip install --quiet -e '.[app]'  # the seminar app; builds solara-assets (~240 MB)
 	@touch $@
 

@@ -30,7 +30,10 @@ VECTORS = ("salience", "disagreement")  # per-issue values of a country
 VECTOR_NAMES = tuple(f"countries.{s}.{v}" for s in SIDES for v in VECTORS)
 # Parts of the config that are not model parameters, and whole-number settings that shape
 # the batch itself (they cannot differ between the worlds of one batch).
-NOT_PARAMETERS = {"experiment", "map", "design", "output", "figures", "events", "scenario"}
+NOT_PARAMETERS = {
+    "experiment", "map", "design", "space", "sensitivity", "discovery", "output", "figures",
+    "events", "scenario",
+}  # fmt: skip
 STRUCTURAL = {"seed", "replications", "episodes", "rounds", "jobs", "shards", "shard"}
 
 

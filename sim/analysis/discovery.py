@@ -78,11 +78,13 @@ def prim(x: pd.DataFrame, y: np.ndarray, density: float, mass_min: float, peel_a
     box, the peeling trajectory with ``chosen`` marked), or (None, None) without cases."""
     if not y.any() or y.all():
         return None, None
-    with warnings.catch_warnings():  # EMA Workbench warns of optional parallel back-ends
+    # EMA Workbench warns of its optional back-ends and of pandas deprecations
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from ema_workbench.analysis import prim as ema_prim
-    alg = ema_prim.Prim(x, y.astype(int), mass_min=mass_min, peel_alpha=peel_alpha)
-    found = alg.find_box()
+
+        alg = ema_prim.Prim(x, y.astype(int), mass_min=mass_min, peel_alpha=peel_alpha)
+        found = alg.find_box()
     path = found.peeling_trajectory.reset_index(drop=True)
     dense = path.index[path.density >= density]
     # the densest box when none is dense enough
@@ -111,8 +113,10 @@ def cart(x: pd.DataFrame, y: np.ndarray, mass_min: float, seed: int) -> Box | No
             self.clf = DecisionTreeClassifier(min_samples_leaf=leaf, random_state=seed)
             self.clf.fit(self._x, self.y)
 
-    tree = Seeded(x, y.astype(int), mass_min=mass_min)
-    tree.build_tree()
-    stats = tree.stats
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tree = Seeded(x, y.astype(int), mass_min=mass_min)
+        tree.build_tree()
+        stats, boxes = tree.stats, tree.boxes
     best = max(range(len(stats)), key=lambda k: (stats[k]["density"], stats[k]["coverage"]))
-    return _box(tree.boxes[best], sdutil._make_box(x), stats[best])
+    return _box(boxes[best], sdutil._make_box(x), stats[best])
