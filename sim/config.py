@@ -319,6 +319,9 @@ class SpaceConfig:
     # also sample a parameter named "dummy" that the model never reads: its indices show
     # the estimator's noise floor
     dummy: bool = False
+    # the sample's seed; null: ``seed``. Fixed, the same points run with other random
+    # streams when ``seed`` changes
+    seed: int | None = param(None, Range(0, integer=True))
 
     def check(self, key: str, root: Config) -> None:
         if root.experiment.name not in (ExperimentName.sensitivity, ExperimentName.discovery):
@@ -336,13 +339,16 @@ class SpaceConfig:
         from sim import params
 
         for name in self.parameters:
+            if name not in params.names(root):
+                known = "a numeric model parameter, as docs/model.md §10 lists them"
+                raise ConfigError(f"{key}.parameters", name, known)
             bounds = self.ranges.get(name)
             if bounds is None:
                 raise ConfigError(
                     f"{key}.parameters",
                     name,
                     f"parameters with a range in {key}.ranges (add one: "
-                    f"'{key}.ranges={{{name}: [low, high]}}')",
+                    f"'+{key}.ranges={{{name}: [low, high]}}')",
                 )
             if len(bounds) != 2 or not bounds[0] < bounds[1]:
                 raise ConfigError(
@@ -353,6 +359,9 @@ class SpaceConfig:
                     params.value(root, name, v)
                 except ConfigError as ex:
                     raise ConfigError(f"{key}.ranges.{name}", list(bounds), ex.allowed) from None
+        from sim.analysis import space  # every sampled point is checked before anything runs
+
+        space.design(root)
 
 
 def _grid(n: int) -> list[float]:

@@ -210,3 +210,15 @@ def test_bad_analysis_config_names_the_key(override, key):
     with pytest.raises(ConfigError) as ex:
         load(["experiment=sensitivity", override])
     assert ex.value.key == key
+
+
+def test_ranges_whose_points_are_invalid_are_refused_before_the_run():
+    both = "space.parameters=[countries.MX.salience.sovereignty,countries.MX.salience.trade]"
+    with pytest.raises(ConfigError) as ex:
+        load(["experiment=discovery", "discovery.n=50", both,
+              "+space.ranges={countries.MX.salience.trade: [0.2, 0.6]}"])  # fmt: skip
+    assert ex.value.key == "space.ranges" and "sum to at most 1" in ex.value.allowed
+    cfg = load(["experiment=discovery", "discovery.n=50", both,
+                "+space.ranges={countries.MX.salience.trade: [0.1, 0.4]}"])  # fmt: skip
+    assert cfg.space.ranges["countries.MX.salience.trade"] == [0.1, 0.4]
+    assert cfg.space.ranges["trust"] == [0.0, 1.0]  # the + merges into the defaults

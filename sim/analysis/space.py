@@ -80,12 +80,13 @@ _last: dict[str, Design] = {}
 def _design(cfg: Config) -> Design:
     prob = problem(cfg)
     s = cfg.sensitivity
+    seed = cfg.seed if cfg.space.seed is None else cfg.space.seed
     if method(cfg) == "latin":
-        X = sample(prob, "latin", cfg.discovery.n, cfg.seed)
+        X = sample(prob, "latin", cfg.discovery.n, seed)
     elif s.method is SensitivityMethod.sobol:
-        X = sample(prob, "sobol", s.n, cfg.seed, second_order=s.second_order)
+        X = sample(prob, "sobol", s.n, seed, second_order=s.second_order)
     else:
-        X = sample(prob, "morris", s.trajectories, cfg.seed, levels=s.levels)
+        X = sample(prob, "morris", s.trajectories, seed, levels=s.levels)
     names = [n for n in prob["names"] if n != DUMMY]
     columns = [prob["names"].index(n) for n in names]
     seen: dict[Cell, int] = {}
@@ -94,7 +95,8 @@ def _design(cfg: Config) -> Design:
         try:
             values = params.point(cfg, dict(zip(names, row, strict=True)))
         except ConfigError as ex:  # e.g. weights that leave no room for the other issues
-            raise ConfigError(f"space.ranges.{ex.key}", ex.value, ex.allowed) from None
+            allowed = f"ranges whose every point is valid ({ex.key}: {ex.allowed})"
+            raise ConfigError("space.ranges", ex.value, allowed) from None
         cell = make(cfg.scenario.name, "", values, cfg.trust, cfg.pressure)
         row_point[i] = seen.setdefault(cell, len(seen))
     return Design(prob, X, list(seen), row_point)
