@@ -42,6 +42,14 @@ def test_sobol_indices_of_ishigami_hold_the_analytic_values():
     assert s13.S2_low <= v13 / v <= s13.S2_high  # the one interaction
 
 
+def test_sobol_intervals_are_the_same_for_the_same_seed_zero_included():
+    problem = {"num_vars": 3, "names": ["x1", "x2", "x3"], "bounds": [[-np.pi, np.pi]] * 3}
+    X = space.sample(problem, "sobol", 64, 0, second_order=True)
+    runs = [sensitivity.sobol(problem, ishigami(X), True, 50, seed) for seed in (0, 0, 1)]
+    assert runs[0][0].equals(runs[1][0]) and runs[0][1].equals(runs[1][1])
+    assert not runs[0][0].equals(runs[2][0])  # the seed is used
+
+
 def test_morris_effects_of_a_linear_function_are_its_slopes():
     # every elementary effect of y = 2 x1 - 3 x2 is the slope times the range: mu* = |c|,
     # sigma = 0 (Morris 1991)

@@ -34,9 +34,11 @@ def sobol(problem: dict, Y: np.ndarray, second_order: bool, resamples: int, seed
         nan = np.full(len(names), np.nan)
         r = {"S1": nan, "S1_conf": nan, "ST": nan, "ST_conf": nan}
     else:
+        # a Generator, not the int: SALib's Sobol' analysis ignores a seed of 0 (``if seed:``)
+        # and would draw its bootstrap from numpy's global state
         r = salib.analyze(
             problem, Y, calc_second_order=second_order, num_resamples=resamples,
-            conf_level=CONF, seed=seed,
+            conf_level=CONF, seed=np.random.default_rng(seed),
         )  # fmt: skip
     first = pd.DataFrame(
         {
