@@ -67,6 +67,9 @@ class CheckConfig(Callback):
                 raise StopRun(f"{text}; {where}") from None
 
 
+ANALYSED = ("sensitivity", "discovery")  # experiments whose jobs are not merged
+
+
 class MergeCallback(Callback):
     """At the end of a Hydra multirun, merge the jobs' tables and draw the sweep's figures
     as its ``figures.*`` settings ask (``sim.report``, imported only then: it brings
@@ -80,6 +83,10 @@ class MergeCallback(Callback):
         from sim import report
 
         root = Path(config.hydra.sweep.dir)
+        name = config.experiment.name
+        if getattr(name, "value", name) in ANALYSED:  # each job's analysis needs its own cells
+            print(f"linkage: {root}: each job holds its own analysis; no merged tables")
+            return
         try:
             todo = report.sweep_jobs(root, config)
             if not todo:

@@ -230,3 +230,17 @@ def test_ranges_whose_points_are_invalid_are_refused_before_the_run():
                 "+space.ranges={countries.MX.salience.trade: [0.1, 0.4]}"])  # fmt: skip
     assert cfg.space.ranges["countries.MX.salience.trade"] == [0.1, 0.4]
     assert cfg.space.ranges["trust"] == [0.0, 1.0]  # the + merges into the defaults
+
+
+def test_a_multirun_of_analyses_keeps_each_jobs_own(linkage_cmd, tmp_path):
+    proc = subprocess.run(
+        [linkage_cmd, "-m", "experiment=sensitivity", "sensitivity.method=morris",
+         "sensitivity.trajectories=4", "space.parameters=[trust,noise]", *SMALL, "seed=0,1",
+         "store=null", f"hydra.sweep.dir={tmp_path / 'sweep'}"],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "each job holds its own analysis" in proc.stdout
+    for job in ("0", "1"):
+        assert (tmp_path / "sweep" / job / "indices.csv").exists()
+    assert not (tmp_path / "sweep" / "cells.csv").exists()

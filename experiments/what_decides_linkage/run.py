@@ -52,12 +52,12 @@ def run() -> None:
 
 def indices(say: Numbers, sobol: pd.DataFrame, morris: pd.DataFrame) -> None:
     say("Sobol' (N = 1024, 16 parameters and a dummy: 36,864 points x 2 frameworks, 20")
-    say("replications of 20 episodes, paired streams). Per outcome: the five largest total")
+    say("replications of 20 episodes, paired streams). Per outcome: the six largest total")
     say("indices ST [95% interval], S1, and the dummy's; the sum of S1 (1 = additive model).")
     for out in OUTPUTS:
         t = sobol[sobol.output == out].set_index("parameter")
         say(f"  {out}: sum of S1 {t.S1.drop('dummy').sum():.2f}")
-        for name, r in t.drop("dummy").head(5).iterrows():
+        for name, r in t.drop("dummy").head(6).iterrows():
             say(
                 f"    {name:36s} ST {r.ST:5.2f} [{r.ST_low:5.2f}, {r.ST_high:5.2f}]  "
                 f"S1 {r.S1:5.2f} [{r.S1_low:5.2f}, {r.S1_high:5.2f}]"

@@ -18,6 +18,8 @@ import logging
 import numpy as np
 import pandas as pd
 
+from sim.config import SensitivityMethod
+
 log = logging.getLogger(__name__)
 
 CONF = 0.95  # the intervals' level
@@ -92,7 +94,7 @@ def indices(cfg, design, Y: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | 
     firsts, pairs = [], []
     for name in Y.columns:
         y = Y[name].to_numpy()
-        if s.method.value == "sobol":
+        if s.method is SensitivityMethod.sobol:
             first, pair = sobol(design.problem, y, s.second_order, s.resamples, cfg.seed)
             key = "ST"
             if pair is not None:

@@ -59,12 +59,6 @@ class Design:
         return [replace(p, framework=fw.value) for fw in cfg.map.framework for p in self.points]
 
 
-def method(cfg: Config) -> str:
-    if cfg.experiment.name is ExperimentName.discovery:
-        return "latin"
-    return cfg.sensitivity.method.value
-
-
 def design(cfg: Config) -> Design:
     """The experiment's sampled space (made once per config: the runner asks twice)."""
     key = repr(cfg)
@@ -81,7 +75,7 @@ def _design(cfg: Config) -> Design:
     prob = problem(cfg)
     s = cfg.sensitivity
     seed = cfg.seed if cfg.space.seed is None else cfg.space.seed
-    if method(cfg) == "latin":
+    if cfg.experiment.name is ExperimentName.discovery:
         X = sample(prob, "latin", cfg.discovery.n, seed)
     elif s.method is SensitivityMethod.sobol:
         X = sample(prob, "sobol", s.n, seed, second_order=s.second_order)
