@@ -43,6 +43,15 @@ class FrameworkName(Enum):
     delinked = "delinked"
     sequenced = "sequenced"
     custom = "custom"
+    chosen = "chosen"
+
+
+class ChoiceRule(Enum):
+    """Who decides, each episode, whether a ``framework=chosen`` world links (sim/choice.py)."""
+
+    consent = "consent"  # both sides must expect linkage to pay them
+    us_sets = "us_sets"  # the US picks the framework it expects to pay it more
+    mx_sets = "mx_sets"  # Mexico does
 
 
 class ExperimentName(Enum):
@@ -143,6 +152,9 @@ class FrameworkConfig:
     tables: list[list[str]] | None = None  # for ``custom``: a partition of the issues
     link_at: float = param(0.7, UNIT)  # ``sequenced``: link once both trusts reach this
     hysteresis: float = param(0.1, UNIT)  # ... and delink when either falls below link_at - it
+    rule: ChoiceRule = ChoiceRule.consent  # ``chosen``: who decides
+    # ``chosen``: a side wants linkage when it expects a premium of at least this (utility)
+    margin: float = param(0.0)
 
     def check(self, key: str, root: Config) -> None:
         if self.name is FrameworkName.custom:

@@ -33,6 +33,8 @@ NAMES = [
     "unilateral_actions",
     "rounds",
     "linked",
+    "blocked_us",
+    "blocked_mx",
 ]
 
 
@@ -121,4 +123,6 @@ def episode(model, out: Implemented, r, executed, unilateral, linked) -> dict[st
         "unilateral_actions": unilateral.astype(float),
         "rounds": r.rounds,
         "linked": linked.astype(float),
+        "blocked_us": model.blocked[0],
+        "blocked_mx": model.blocked[1],
     } | per_issue

@@ -17,7 +17,17 @@ from functools import partial
 import mesa
 import numpy as np
 
-from sim import bargaining, design, events, frameworks, guarantor, metrics, params, pressure
+from sim import (
+    bargaining,
+    choice,
+    design,
+    events,
+    frameworks,
+    guarantor,
+    metrics,
+    params,
+    pressure,
+)  # fmt: skip
 from sim.agents import Country
 from sim.bargaining import Tables, negotiate
 from sim.cells import Block, Cell, Stream
@@ -120,6 +130,8 @@ class LinkageModel(mesa.Model):
         tables = cfg.framework.tables
         self.custom = frameworks.custom_row(tables, self.issues) if tables else None
         self.linked_now = np.zeros(W, bool)
+        self.chosen = self.framework == frameworks.CODES["chosen"]
+        self.blocked = (np.full(W, np.nan), np.full(W, np.nan))  # by the US, by Mexico
 
         idx = {k: i for i, k in enumerate(self.issues)}
         # Issue indices (None when the scenario lacks the issue: that part is switched off)
@@ -150,6 +162,15 @@ class LinkageModel(mesa.Model):
             self.params["framework.link_at"],
             self.params["framework.hysteresis"],
         )
+        if self.chosen.any():
+            rule, margin = self.cfg.framework.rule.value, self.params["framework.margin"]
+            link, want_us, want_mx = choice.choose(self, rule, margin)
+            self.linked_now = np.where(self.chosen, link, self.linked_now)
+            # a side blocks when it wants separate tables and the other wants one
+            self.blocked = (
+                np.where(self.chosen, ~want_us & want_mx, np.nan),
+                np.where(self.chosen, ~want_mx & want_us, np.nan),
+            )
         tables = frameworks.table_of(self.framework, n, self.custom, self.linked_now)
         r = self._negotiate(tables)
         executed = r.threat_failed & (u.threat < self.pressure)
@@ -164,17 +185,14 @@ class LinkageModel(mesa.Model):
     def _negotiate(self, tables) -> Round:
         """Negotiate every non-empty table of every world, batched by table size."""
         W, n = tables.shape
-        on = tables[:, None, :] == np.arange(n)[None, :, None]  # (W, table, issue)
-        size = on.sum(axis=2)
         agreed = np.zeros((W, n), bool)
         x = np.full((W, n), np.nan)
         threat = np.zeros(W, bool)
         failed = np.zeros(W, bool)
         rounds_sum = np.zeros(W)
+        count = np.zeros(W, np.int64)  # tables per world
         us, mx, cfg, p = self.us, self.mx, self.cfg, self.params
-        for m in np.unique(size[size > 0]):
-            wi, ji = np.nonzero(size == m)
-            k = np.nonzero(on[wi, ji])[1].reshape(-1, m)  # the table's issues, in order
+        for m, wi, ji, k in frameworks.groups(tables):
             w_us, w_mx = us.salience[wi[:, None], k], mx.salience[wi[:, None], k]
             d_us, d_mx = us.disagreement[wi[:, None], k], mx.disagreement[wi[:, None], k]
             pi = self.pressure[wi]
@@ -207,7 +225,8 @@ class LinkageModel(mesa.Model):
             # whole numbers of rounds: their sum is exact in any order
             rounds_sum += np.bincount(wi, np.minimum(o.round + 1, cfg.rounds), minlength=W)
             self._keep(kept, wi, k, tab, o)
-        return Round(agreed, x, threat, failed, rounds_sum / size.astype(bool).sum(axis=1))
+            count += np.bincount(wi, minlength=W)
+        return Round(agreed, x, threat, failed, rounds_sum / count)
 
     def _implement(self, r: Round, u_us, u_mx):
         """Keep or renege on each commitment (docs/model.md §4) and gather trust evidence."""

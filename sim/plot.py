@@ -43,6 +43,7 @@ FRAMEWORK_COLOURS = {
     "delinked": "#E69F00",
     "sequenced": "#CC79A7",
     "custom": "#56B4E9",
+    "chosen": "#000000",
 }
 DIVERGING = "PuOr"  # ColorBrewer, for differences; always centred on zero
 AXIS_LABELS = {
@@ -54,6 +55,7 @@ AXIS_LABELS = {
 PARAMETERS = {
     "framework.link_at": "sequenced links at trust λ (0-1)",
     "framework.hysteresis": "sequenced delinks below λ − η (trust, 0-1)",
+    "framework.margin": "chosen: premium a side needs to want one table μ (utility)",
     "threat.size": "threat penalty σ (× Mexico's value of the lever)",
     "threat.self_cost": "US share of the penalty ς (0-1)",
     "backlash.trust": "Mexican distrust per threat (β evidence, × π)",
@@ -320,6 +322,58 @@ def maps(cells: pd.DataFrame, prefix="", axes=None) -> list[Drawing]:
     return out + [Drawing(f"{prefix}maps", panel, caption, panels=6)]
 
 
+CHOICE_METRICS = {
+    "linked": "share of episodes on one table",
+    "blocked_mx": "share of episodes Mexico blocks linkage",
+    "blocked_us": "share of episodes the US blocks linkage",
+}
+
+
+def choice_figure(cells: pd.DataFrame, axes) -> Figure:
+    """``framework=chosen`` over the map's two axes: how often the issues share a table,
+    and how often each side blocks it; the line where delinking starts to pay Mexico under
+    the fixed frameworks, when the map has them, drawn over each panel."""
+    x, y = axes
+    chosen = cells[cells.framework == "chosen"]
+    fig, panels = figure((15, 4.4), 1, 3, layout="constrained")
+    fixed = {"linked", "delinked"} <= set(cells.framework)
+    for ax, (metric, label) in zip(panels, CHOICE_METRICS.items(), strict=True):
+        table = chosen.pivot_table(index=y, columns=x, values=metric)
+        xs, ys = place(cells, x, table.columns), place(cells, y, table.index)
+        mesh = ax.pcolormesh(xs, ys, table.to_numpy(), cmap="viridis", vmin=0, vmax=1,
+                             shading="nearest")  # fmt: skip
+        fig.colorbar(mesh, ax=ax).set_label(label)
+        if fixed:
+            dx, dy, z = difference_grid(cells, "mx_utility", (x, y))
+            if len(dx) > 1 and len(dy) > 1 and np.nanmin(z) < 0 < np.nanmax(z):
+                ax.contour(place(cells, x, dx), place(cells, y, dy), z, levels=[0.0],
+                           colors="white", linewidths=1.6, linestyles="--")  # fmt: skip
+        ax.set_xlabel(axis_label(x))
+        ax.set_ylabel(axis_label(y))
+        ticks(ax, cells, x, "x")
+        ticks(ax, cells, y, "y")
+        ax.set_title(label, fontsize=10)
+    rule = "the framework chosen each episode"
+    fig.suptitle(f"{cells.scenario.iloc[0]}: {rule}" + (
+        " (white dashes: where delinking starts to pay Mexico, fixed frameworks)" if fixed else ""
+    ), fontsize=11)  # fmt: skip
+    return fig
+
+
+def choice_maps(cells: pd.DataFrame, prefix="", axes=None) -> list[Drawing]:
+    """The choice figure of a map that runs ``framework=chosen``."""
+    if "chosen" not in set(cells.framework):
+        return []
+    axes = axes or two_axes(cells)
+    caption = (
+        "framework=chosen: the share of worlds and episodes whose issues share one table, "
+        "and the shares in which Mexico or the US blocks it (wants separate tables while the "
+        "other wants one), over the map's two axes; with linked and delinked on the map too, "
+        "the white dashes are where delinking starts to pay Mexico under fixed frameworks."
+    )
+    return [Drawing(f"{prefix}map_choice", partial(choice_figure, cells, axes), caption, panels=3)]
+
+
 def six(draw, title: str, margins: Mapping | None = None) -> Figure:
     """The first six map metrics side by side, each drawn by ``draw(ax, metric, label)``
     (``margins``: see :func:`figure`)."""
@@ -331,7 +385,9 @@ def six(draw, title: str, margins: Mapping | None = None) -> Figure:
 
 
 # Each framework's line style beside its colour: the lines stay apart in grey too.
-FRAMEWORK_STYLES = {"linked": "o-", "delinked": "s--", "sequenced": "^-.", "custom": "D:"}
+FRAMEWORK_STYLES = {
+    "linked": "o-", "delinked": "s--", "sequenced": "^-.", "custom": "D:", "chosen": "v-",
+}  # fmt: skip
 
 
 def profile(ax, cells: pd.DataFrame, metric: str, axis: str, title: str | None = None):

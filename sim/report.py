@@ -81,7 +81,7 @@ def figures(
             notes.append(_too_many(scenario, part, axes))
             continue
         if len(axes) == 2:
-            drawings += plot.maps(part, prefix, axes)
+            drawings += plot.maps(part, prefix, axes) + plot.choice_maps(part, prefix, axes)
         elif len(axes) == 1:
             drawings += plot.lines(part, prefix, axes[0])
         drawings += _trajectories(part, part_traj, axes, spec.cells, prefix)
