@@ -12,12 +12,14 @@ expects no deal: its reservation. Both sides call the one function, :func:`expec
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from sim import bargaining, frameworks, guarantor, pressure
 from sim.bargaining import Tables
 
-RULES = ("consent", "us_sets", "mx_sets")
+RULES = ("consent", "us_sets", "mx_sets", "coercive")
 
 
 def nash(u_us: np.ndarray, u_mx: np.ndarray, r_us: np.ndarray, r_mx: np.ndarray):
@@ -76,16 +78,28 @@ def expected(model, side: str, tables: np.ndarray) -> np.ndarray:
     return out
 
 
-def choose(model, rule: str, margin):
-    """(linked, wants_us, wants_mx), each (W,) bool: whether each world's issues go on one
-    table this episode under ``rule``, and whether each side expects linkage to pay it at
-    least ``margin`` (W,)."""
-    n = len(model.issues)
-    linked = np.zeros((model.worlds, n), np.int64)
-    apart = np.broadcast_to(np.arange(n), (model.worlds, n))
-    wants = {
-        s: expected(model, s, linked) - expected(model, s, apart) >= margin for s in ("US", "MX")
-    }
+@dataclass
+class Choice:
+    """A rule's verdict for every world: its tables (W, n) this episode, whether each side
+    wants one table (or, under ``coercive``, the bundle), and where Mexico refused a
+    bundle put under threat (the threat is then carried out as on a failed table)."""
+
+    tables: np.ndarray
+    wants_us: np.ndarray
+    wants_mx: np.ndarray
+    refused: np.ndarray
+
+
+def choose(model, rule: str, margin) -> Choice:
+    """The tables of every world this episode under ``rule``; a side wants the bundle (all
+    issues, or under ``coercive`` the bundle) when it expects it to pay at least ``margin``
+    (W,) more than separate tables."""
+    W, n = model.worlds, len(model.issues)
+    apart = np.broadcast_to(np.arange(n), (W, n))
+    if rule == "coercive":
+        return _coercive(model, apart, margin)
+    one = np.zeros((W, n), np.int64)
+    wants = {s: premium(model, s, one, apart) >= margin for s in ("US", "MX")}
     match rule:
         case "consent":
             link = wants["US"] & wants["MX"]
@@ -95,4 +109,46 @@ def choose(model, rule: str, margin):
             link = wants["MX"]
         case _:
             raise ValueError(f"unknown framework.rule {rule!r}")
-    return link, wants["US"], wants["MX"]
+    tables = np.where(link[:, None], one, apart)
+    return Choice(tables, wants["US"], wants["MX"], np.zeros(W, bool))
+
+
+def premium(model, side: str, together: np.ndarray, apart: np.ndarray) -> np.ndarray:
+    """What ``side`` expects ``together`` to give it over ``apart`` (W,)."""
+    return expected(model, side, together) - expected(model, side, apart)
+
+
+def bundle(model) -> np.ndarray:
+    """(W, n) tables with the coercive bundle on one table, every other issue on its own:
+    ``framework.bundle``, or the lever and the issue the US weighs most now."""
+    W, n = model.worlds, len(model.issues)
+    lever = model.lever_index
+    if model.cfg.framework.bundle:
+        inside = np.isin(np.arange(n), [model.issues.index(k) for k in model.cfg.framework.bundle])
+        inside = np.broadcast_to(inside, (W, n))
+    else:
+        w = model.us.salience.copy()
+        w[:, lever] = -np.inf
+        inside = np.zeros((W, n), bool)
+        inside[:, lever] = True
+        inside[np.arange(W), np.argmax(w, axis=1)] = True
+    first = np.argmax(inside, axis=1)  # the bundle's table: its first issue's index
+    return np.where(inside, first[:, None], np.arange(n)[None, :])
+
+
+def _coercive(model, apart, margin) -> Choice:
+    """The US offers the bundle under threat when it expects it to pay; Mexico accepts when
+    the bundle is worth more to it than separate tables less the penalty it expects for a
+    refusal (pressure x threat.size x its lever weight)."""
+    tables = bundle(model)
+    offer = premium(model, "US", tables, apart) >= margin
+    lever = model.mx.salience[:, model.lever_index]
+    penalty = model.pressure * model.params["threat.size"] * lever
+    gain_mx = premium(model, "MX", tables, apart)
+    accept = gain_mx + penalty >= margin
+    return Choice(
+        np.where((offer & accept)[:, None], tables, apart),
+        offer,
+        np.where(offer, accept, gain_mx >= margin),  # unasked: would it want the bundle
+        offer & ~accept,
+    )

@@ -52,6 +52,7 @@ class ChoiceRule(Enum):
     consent = "consent"  # both sides must expect linkage to pay them
     us_sets = "us_sets"  # the US picks the framework it expects to pay it more
     mx_sets = "mx_sets"  # Mexico does
+    coercive = "coercive"  # the US may put a bundle under threat; Mexico accepts or refuses
 
 
 class ExperimentName(Enum):
@@ -155,6 +156,9 @@ class FrameworkConfig:
     rule: ChoiceRule = ChoiceRule.consent  # ``chosen``: who decides
     # ``chosen``: a side wants linkage when it expects a premium of at least this (utility)
     margin: float = param(0.0)
+    # ``coercive``: the issues the US bundles on one table under threat (with the lever);
+    # null: the lever and the issue the US weighs most
+    bundle: list[str] | None = None
 
     def check(self, key: str, root: Config) -> None:
         if self.name is FrameworkName.custom:
@@ -165,6 +169,24 @@ class FrameworkConfig:
             validate_tables(f"{key}.tables", self.tables, root.issues)
         elif self.tables is not None:
             raise ConfigError(f"{key}.tables", self.tables, "tables only with framework=custom")
+        if self.bundle is not None:
+            lever = root.threat.lever
+            if self.rule is not ChoiceRule.coercive:
+                raise ConfigError(f"{key}.bundle", self.bundle, "a bundle only with rule coercive")
+            if (
+                len(set(self.bundle)) < 2
+                or lever not in self.bundle
+                or any(k not in root.issues for k in self.bundle)
+            ):
+                raise ConfigError(
+                    f"{key}.bundle", self.bundle,
+                    f"two or more distinct issues of {root.issues}, the lever {lever!r} among them",
+                )  # fmt: skip
+        if self.rule is ChoiceRule.coercive and root.threat.lever not in root.issues:
+            raise ConfigError(
+                f"{key}.rule", "coercive", f"a rule that needs no lever: {root.threat.lever!r} "
+                f"(threat.lever) is not an issue of {root.issues}",
+            )  # fmt: skip
 
 
 @dataclass

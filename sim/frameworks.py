@@ -5,8 +5,8 @@ A framework is a partition of the issues into tables, held per world as ``table_
 deal), ``delinked`` gives each issue its own table, ``custom`` uses ``framework.tables``,
 ``sequenced`` is delinked until both sides' trust reaches ``link_at`` and linked until
 either falls below ``link_at - hysteresis`` ("build confidence first, then a comprehensive
-framework"; Realuyo 2021, Payan & Montes de Oca 2024), and ``chosen`` is linked in the
-episodes its rule links (``sim.choice``).
+framework"; Realuyo 2021, Payan & Montes de Oca 2024). ``chosen`` worlds get their tables
+from their rule (``sim.choice``); here they are delinked.
 """
 
 from __future__ import annotations
@@ -35,8 +35,7 @@ def sequenced_linked(was_linked, trust_us, trust_mx, link_at, hysteresis):
 def table_of(code, n, custom, linked_now):
     """The table of each issue in each world, (W, n), for this episode."""
     delinked = np.broadcast_to(np.arange(n), (len(code), n))
-    switched = (code == CODES["sequenced"]) | (code == CODES["chosen"])
-    linked = (code == CODES["linked"]) | (switched & linked_now)
+    linked = (code == CODES["linked"]) | ((code == CODES["sequenced"]) & linked_now)
     out = np.where(linked[:, None], 0, delinked)
     if custom is not None:
         out = np.where((code == CODES["custom"])[:, None], custom[None, :], out)

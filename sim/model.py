@@ -162,17 +162,22 @@ class LinkageModel(mesa.Model):
             self.params["framework.link_at"],
             self.params["framework.hysteresis"],
         )
+        tables = frameworks.table_of(self.framework, n, self.custom, self.linked_now)
+        refused = None
         if self.chosen.any():
             rule, margin = self.cfg.framework.rule.value, self.params["framework.margin"]
-            link, want_us, want_mx = choice.choose(self, rule, margin)
-            self.linked_now = np.where(self.chosen, link, self.linked_now)
-            # a side blocks when it wants separate tables and the other wants one
+            c = choice.choose(self, rule, margin)
+            tables = np.where(self.chosen[:, None], c.tables, tables)
+            # a side blocks when it wants separate tables and the other wants one table
             self.blocked = (
-                np.where(self.chosen, ~want_us & want_mx, np.nan),
-                np.where(self.chosen, ~want_mx & want_us, np.nan),
+                np.where(self.chosen, ~c.wants_us & c.wants_mx, np.nan),
+                np.where(self.chosen, ~c.wants_mx & c.wants_us, np.nan),
             )
-        tables = frameworks.table_of(self.framework, n, self.custom, self.linked_now)
+            refused = self.chosen & c.refused
         r = self._negotiate(tables)
+        if refused is not None:  # a refused bundle: its threat is carried out as on a failed table
+            r.threat |= refused
+            r.threat_failed |= refused
         executed = r.threat_failed & (u.threat < self.pressure)
         out = self._implement(r, u.keep_us, u.keep_mx)
         self.outcome = out  # per world and issue, for analyses that need more than metrics

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim import choice, design, frameworks, runner
+from sim import choice, design, runner
 from sim.config import load
 from sim.issues import nash_point, pareto_frontier
 from sim.model import LinkageModel
@@ -73,7 +73,7 @@ def two_issue_model(tmp_path, w_us, w_mx, rule):
 
 
 @pytest.mark.parametrize("profile", PROFILES)
-@pytest.mark.parametrize("rule", choice.RULES)
+@pytest.mark.parametrize("rule", ["consent", "us_sets", "mx_sets"])
 def test_premiums_and_verdicts_are_the_hand_worked_ones(profile, rule, tmp_path):
     w_us, w_mx, premiums = PROFILES[profile]
     model = two_issue_model(tmp_path, w_us, w_mx, rule)
@@ -97,9 +97,7 @@ def test_the_side_that_sets_never_expects_less_than_either_fixed_framework(rule,
     linked, apart = np.zeros((200, n), np.int64), np.tile(np.arange(n), (200, 1))
     for _ in range(cfg.episodes):
         v_linked, v_apart = (choice.expected(model, side, t) for t in (linked, apart))
-        link, _, _ = choice.choose(model, rule, np.zeros(200))
-        chosen = frameworks.table_of(np.full(200, frameworks.CODES["chosen"]), n, None, link)
-        v = choice.expected(model, side, chosen)
+        v = choice.expected(model, side, choice.choose(model, rule, np.zeros(200)).tables)
         assert (v >= np.maximum(v_linked, v_apart) - 1e-12).all()
         model.step()
 
@@ -128,7 +126,61 @@ def test_consent_with_a_margin_nobody_reaches_is_delinked_bit_for_bit():
 def test_consent_when_both_always_agree_is_linked_bit_for_bit(monkeypatch):
     def agree(model, rule, margin):  # a test-only rule: both sides always want one table
         yes = np.ones(model.worlds, bool)
-        return yes, yes, yes
+        one = np.zeros((model.worlds, len(model.issues)), np.int64)
+        return choice.Choice(one, yes, yes, ~yes)
 
     monkeypatch.setattr(choice, "choose", agree)
     same_numbers(rows(["framework.rule=consent"], "chosen"), rows([], "linked"))
+
+
+def coercive_model(*extra, worlds=400):
+    cfg = load(["experiment=single", "framework=chosen", "framework.rule=coercive",
+                "experiment.paired=true", f"replications={worlds}", "episodes=1",
+                "trust=0.4", "pressure=0.6", *extra])  # fmt: skip
+    return LinkageModel(cfg, design.cells(cfg))
+
+
+def test_the_bundle_is_the_lever_and_the_issue_the_us_weighs_most():
+    model = coercive_model()  # baseline: the lever is trade, the US weighs security most
+    assert model.issues == ["trade", "security", "migration", "sovereignty"]
+    assert (choice.bundle(model) == [0, 0, 2, 3]).all()
+    given = coercive_model("framework.bundle=[migration,trade,sovereignty]")
+    assert (choice.bundle(given) == [0, 1, 0, 0]).all()
+
+
+def test_coercive_decisions_follow_each_sides_expectations():
+    model = coercive_model("framework.margin=0.01")
+    n, W = len(model.issues), model.worlds
+    apart = np.tile(np.arange(n), (W, 1))
+    tables = choice.bundle(model)
+    offer = choice.premium(model, "US", tables, apart) >= 0.01
+    penalty = model.pressure * 1.5 * model.mx.salience[:, model.lever_index]
+    accept = choice.premium(model, "MX", tables, apart) + penalty >= 0.01
+    c = choice.choose(model, "coercive", np.full(W, 0.01))
+    assert (c.refused == (offer & ~accept)).all()
+    assert (c.tables == np.where((offer & accept)[:, None], tables, apart)).all()
+
+
+def test_coercive_with_a_margin_nobody_reaches_is_delinked_bit_for_bit():
+    same_numbers(rows(["framework.rule=coercive", "framework.margin=100"], "chosen"),
+                 rows([], "delinked"))  # fmt: skip
+
+
+def test_a_refused_bundle_is_a_failed_threat(monkeypatch):
+    def refuse(model, rule, margin):  # a test-only verdict: offered and refused everywhere
+        no = np.zeros(model.worlds, bool)
+        apart = np.tile(np.arange(len(model.issues)), (model.worlds, 1))
+        return choice.Choice(apart, ~no, no, ~no)
+
+    apart = coercive_model("framework=delinked")
+    apart.step()
+    monkeypatch.setattr(choice, "choose", refuse)
+    refused = coercive_model()
+    refused.step()
+    m, base = refused.metrics, apart.metrics
+    assert (m["threats"] == 1).all() and (base["threats"] == 0).all()
+    executed = m["threats_executed"].astype(bool)
+    assert abs(executed.mean() - 0.6) < 0.08  # carried out with probability pressure
+    lever = refused.mx.base_salience[:, refused.lever_index]
+    assert np.allclose(m["mx_utility"], base["mx_utility"] - executed * 1.5 * lever)
+    assert (m["blocked_mx"] == 1).all() and (m["blocked_us"] == 0).all()
