@@ -31,6 +31,8 @@ import sys
 import threading
 import warnings
 
+import numpy as np
+
 from sim.app_figures import compute_map, figure_png, map_png
 from sim.config import scenario_names
 from sim.seminar import (
@@ -125,6 +127,7 @@ def TeachingView(model: SeminarModel):
             f"<p><b>On screen:</b> episode {episode} of {cfg.episodes}; {_html(p.framework)}; "
             f"initial trust {p.trust:.2f}; US pressure {p.pressure:.2f}; {worlds}; "
             f"seed {cfg.seed}.</p>"
+            f"{chosen_html(model)}"
             "<p><b>Reading the dance.</b> Each dot is an offer, blue the US's and orange "
             "Mexico's, alternating round by round until one side accepts (the star). The "
             "dashed line is the Pareto frontier at face value, the black line the frontier "
@@ -132,6 +135,21 @@ def TeachingView(model: SeminarModel):
             "(after any US threat), the green diamond the Nash bargaining solution. A linked "
             "table can trade one issue for another; separate tables cannot.</p>"
         ),
+    )
+
+
+def chosen_html(model: SeminarModel) -> str:
+    """With ``framework=chosen``: which framework this episode's worlds chose, who blocked."""
+    m = model.metrics
+    if model.cfg.framework.name.value != "chosen" or not m:
+        return ""
+    rule = model.cfg.framework.rule.value
+    return (
+        f"<p class='linkage-chosen'><b>Chosen ({_html(rule)}), episode {model.episode}:</b> "
+        f"{np.mean(m['linked']):.0%} of worlds on one table; Mexico blocked linkage in "
+        f"{np.nanmean(m['blocked_mx']):.0%}, the US in {np.nanmean(m['blocked_us']):.0%}"
+        + (f"; a bundle under threat in {np.mean(m['threats']):.0%}" if rule == "coercive" else "")
+        + ".</p>"
     )
 
 

@@ -20,7 +20,9 @@ from sim.config import load, validate
 from sim.model import LinkageModel, TableRecord
 
 COMPARE = "compare linked and delinked"
-FRAMEWORKS = ["linked", "delinked", "sequenced", COMPARE]
+# the frameworks the sides choose each episode, by their rule (docs/model.md §2.1)
+CHOSEN = {"chosen (consent)": "consent", "chosen (coercive)": "coercive"}
+FRAMEWORKS = ["linked", "delinked", "sequenced", *CHOSEN, COMPARE]
 DEFAULTS = {
     "scenario_name": "baseline",
     "framework": "linked",
@@ -57,12 +59,14 @@ _hydra = threading.Lock()  # Hydra's global state: one composition at a time
 
 @lru_cache(maxsize=64)
 def _composed(scenario: str, framework: str, trust: float, pressure: float, seed: int, worlds: int):
+    rule = [f"framework.rule={CHOSEN[framework]}"] if framework in CHOSEN else []
     with _hydra:
         return load(
             [
                 f"scenario={scenario}",
                 "experiment=single",
-                f"framework={framework}",
+                f"framework={'chosen' if rule else framework}",
+                *rule,
                 f"trust={trust}",
                 f"pressure={pressure}",
                 f"seed={seed}",

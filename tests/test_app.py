@@ -3,6 +3,7 @@ test tools (no browser; tests/test_app_browser.py drives a real one)."""
 
 import json
 import logging
+import re
 import sys
 import time
 
@@ -75,7 +76,9 @@ def test_events_after_the_last_episode_are_dropped():
     assert all(e.episode <= 1 for e in cfg.events)
 
 
-@pytest.mark.parametrize("framework", ["linked", "sequenced", seminar.COMPARE])
+@pytest.mark.parametrize(
+    "framework", ["linked", "sequenced", "chosen (consent)", "chosen (coercive)", seminar.COMPARE]
+)
 @pytest.mark.parametrize("worlds", [1, 20])
 def test_figures_draw_at_every_stage(framework, worlds):
     m = seminar.SeminarModel(framework=framework, worlds=worlds, episodes=3)
@@ -244,6 +247,20 @@ def test_framework_changes_the_dance(page):
     select(page, "Framework").v_model = seminar.COMPARE
     assert image(page, "dance") not in (linked, delinked)
     assert "per framework" in teaching(page)
+
+
+def test_chosen_framework_says_what_each_episode_chose(page):
+    select(page, "Framework").v_model = "chosen (consent)"
+    assert "Chosen (consent)" not in teaching(page)  # nothing chosen before the first episode
+    button(page, "Step").click()
+    text = teaching(page)
+    m = re.search(r"Chosen \(consent\), episode 1:</b> (\d+)% of worlds on one table; Mexico "
+                  r"blocked linkage in (\d+)%, the US in (\d+)%", text)  # fmt: skip
+    assert m, text
+    linked, blocked_mx = int(m.group(1)), int(m.group(2))
+    assert linked + blocked_mx <= 101  # a world Mexico blocked is not linked (consent)
+    select(page, "Framework").v_model = "chosen (coercive)"
+    assert "a bundle under threat in" in teaching(page)
 
 
 def test_slider_redraws_for_200_worlds_side_by_side(page):
