@@ -114,6 +114,7 @@ def run() -> None:
     say("The same as a Markdown table (for the README):")
     say(markdown(summary))
     tariff = tariff_threat(say, traj, cf_traj["tariff_threat_2019"])
+    coercive_bundle(say, tariff)
     fto_threat(say, traj)
     shocks(say, traj, cf_traj)
     merida_and_bicentennial(say, traj)
@@ -158,6 +159,46 @@ def tariff_threat(say: Numbers, traj, cf) -> dict[str, tuple[pd.DataFrame, pd.Da
             f"{late(traj, fw, 'threats_executed'):.3f}"
         )
     return out
+
+
+def coercive_bundle(say: Numbers, tariff) -> None:
+    """The record's June 2019 as a choice (framework=chosen framework.rule=coercive): is the
+    bundle of the lever (trade) and migration accepted once pressure jumps at episode 6, and
+    does Mexico's migration position move toward the US by more than under delinked; and
+    without the escalation, is the bundle refused or migration left where it was?"""
+    counterfactual, _ = COUNTERFACTUALS["tariff_threat_2019"]
+    coercive = ("framework.rule=coercive",)
+    say()
+    say("tariff_threat_2019 with framework=chosen framework.rule=coercive (200 replications):")
+    runs = {
+        "escalation": linkage("historical_coercive", "scenario=tariff_threat_2019",
+                              "experiment=single", "framework=chosen", *coercive,
+                              "replications=200", "figures.enabled=false"),
+        "no escalation": linkage("historical_coercive_cf", f"--config-dir={CONFIG_DIR}",
+                                 f"scenario={counterfactual}", "experiment=single",
+                                 "framework=chosen", *coercive, "replications=200",
+                                 "figures.enabled=false"),
+    }  # fmt: skip
+    x = {
+        "escalation": positions("tariff_threat_2019", "chosen", *coercive)[0],
+        "no escalation": positions(counterfactual, "chosen", *coercive,
+                                   config_dir=ROOT / CONFIG_DIR)[0],
+    }  # fmt: skip
+    for name, out in runs.items():
+        t = pd.read_csv(out / "trajectories.csv").set_index("episode")
+        accepted = t.threats - t.blocked_mx  # offered (a threat), less refused
+        m = x[name].migration
+        say(
+            f"  {name:13s} bundle offered in {t.threats.loc[1:5].mean():.0%} of worlds in "
+            f"episodes 1-5 and {t.threats.loc[6]:.0%} at episode 6, accepted in "
+            f"{accepted.loc[1:5].mean():.0%} and {accepted.loc[6]:.0%}; migration position "
+            f"1-5 {m.loc[1:5].mean():.3f}, 6-20 {m.loc[6:].mean():.3f} (moved "
+            f"{m.loc[6:].mean() - m.loc[1:5].mean():+.3f}); trade 1-5 "
+            f"{x[name].trade.loc[1:5].mean():.3f}, 6-20 {x[name].trade.loc[6:].mean():.3f}"
+        )
+    d = tariff["delinked"][0].migration
+    say(f"  delinked      migration position 1-5 {d.loc[1:5].mean():.3f}, 6-20 "
+        f"{d.loc[6:].mean():.3f} (moved {d.loc[6:].mean() - d.loc[1:5].mean():+.3f})")  # fmt: skip
 
 
 def fto_threat(say: Numbers, traj) -> None:

@@ -71,7 +71,36 @@ def run() -> None:
         deltas[label] = mx.linked - mx.delinked
     tabulate(say, cells, deltas, trajs)
     draw(cells, deltas, trajs)
+    chosen(say)
     say.save()
+
+
+def chosen(say: Numbers) -> None:
+    """framework=chosen framework.rule=consent on the same map, beside linked and delinked:
+    where do the sides link, and is the region where Mexico blocks the region where
+    delinking pays Mexico under fixed frameworks?"""
+    out = linkage("map_chosen", "map.framework=[linked,delinked,chosen]",
+                  "framework.rule=consent")  # fmt: skip
+    shutil.copy(out / "figures" / "map_choice.png", FOLDER / "map_choice_consent.png")
+    print("  copied map_choice_consent.png")
+    cells = pd.read_csv(out / "cells.csv")
+    c = cells[cells.framework == "chosen"].set_index(["trust", "pressure"])
+    mx = by_framework(cells, "mx_utility")
+    pays = (mx.linked - mx.delinked) < 0  # delinking pays Mexico under fixed frameworks
+    blocks = c.blocked_mx > 0.5  # Mexico blocks in most worlds and episodes
+    both = (pays & blocks).sum()
+    say()
+    say("framework=chosen framework.rule=consent on the same 21 x 21 map (100 replications):")
+    say(f"  linked in {c.linked.mean():.1%} of worlds and episodes over the map; Mexico blocks "
+        f"in {c.blocked_mx.mean():.1%}, the US in {c.blocked_us.mean():.1%}")  # fmt: skip
+    say(f"  cells where Mexico blocks most of the time: {blocks.sum()} of {len(c)}; where "
+        f"delinking pays Mexico (fixed frameworks): {pays.sum()}; both: {both}")  # fmt: skip
+    n_pays, n_blocks = max(int(pays.sum()), 1), max(int(blocks.sum()), 1)
+    say(f"  of the cells where delinking pays Mexico, Mexico blocks in {both / n_pays:.0%}; "
+        f"of those where it blocks, delinking pays it in {both / n_blocks:.0%}")  # fmt: skip
+    t, p = c.index.get_level_values("trust"), c.index.get_level_values("pressure")
+    say(f"  Mexico blocks most of the time at trust {t[blocks].min():.2f}-{t[blocks].max():.2f}"
+        f" and pressure {p[blocks].min():.2f}-{p[blocks].max():.2f}")  # fmt: skip
 
 
 def tabulate(say: Numbers, cells, deltas, trajs) -> None:
