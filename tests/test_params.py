@@ -53,14 +53,14 @@ def test_an_override_equals_the_plain_config_value_alone_in_a_map_a_design_and_a
             + [f"replications={reps}", "episodes=2", "rounds=10", "store=null"]
         )
         out = runner.run(cfg, tmp_path / f"shard{i}")
-        sharded.append(pd.read_csv(out["cells"], dtype=str))
+        sharded.append(pd.read_csv(out["cells"], dtype=str, keep_default_na=False))
     assert [len(s) for s in sharded] == [1, 1, 1]  # one unit of one cell each, in order
     whole = load(
         ["experiment=single", "threat.size=2.5", f"replications={reps}"]
         + ["episodes=2", "rounds=10", "store=null"]
     )
     out = runner.run(whole, tmp_path / "whole")
-    expected = pd.read_csv(out["cells"], dtype=str).iloc[0]
+    expected = pd.read_csv(out["cells"], dtype=str, keep_default_na=False).iloc[0]
 
     for other in (in_map, in_design):
         for c in metric_columns(plain):
