@@ -19,8 +19,6 @@ import numpy as np
 from sim import bargaining, frameworks, guarantor, pressure
 from sim.bargaining import Tables
 
-RULES = ("consent", "us_sets", "mx_sets", "coercive")
-
 
 def nash(u_us: np.ndarray, u_mx: np.ndarray, r_us: np.ndarray, r_mx: np.ndarray):
     """The Nash point of each row's piecewise-linear frontier (vertices ``u_us``, ``u_mx``,
