@@ -23,13 +23,12 @@ from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
 from sim import pool
-from sim.config import ConfigError, ExperimentName, register, to_config
+from sim.config import ANALYSED, ConfigError, register, to_config
 from sim.errors import one_line, unparsable
 from sim.sweep import StopRun
 
 log = logging.getLogger("linkage")
 register()
-ANALYSED = (ExperimentName.sensitivity, ExperimentName.discovery)  # sim.analysis reads them
 
 
 def fail(message: str, out: Path | None = None) -> None:

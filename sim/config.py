@@ -63,6 +63,10 @@ class ExperimentName(Enum):
     discovery = "discovery"
 
 
+# experiments over a sampled space, analysed after the run by ``sim.analysis``
+ANALYSED = (ExperimentName.sensitivity, ExperimentName.discovery)
+
+
 class SensitivityMethod(Enum):
     sobol = "sobol"
     morris = "morris"
@@ -358,7 +362,7 @@ class SpaceConfig:
     seed: int | None = param(None, Range(0, integer=True))
 
     def check(self, key: str, root: Config) -> None:
-        if root.experiment.name not in (ExperimentName.sensitivity, ExperimentName.discovery):
+        if root.experiment.name not in ANALYSED:
             return
         if not self.parameters or len(set(self.parameters)) != len(self.parameters):
             raise ConfigError(f"{key}.parameters", self.parameters, "distinct parameter names")

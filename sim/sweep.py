@@ -22,7 +22,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 from omegaconf import open_dict
 
-from sim.config import ConfigError, to_config
+from sim.config import ANALYSED, ConfigError, to_config
 from sim.errors import one_line
 
 
@@ -67,9 +67,6 @@ class CheckConfig(Callback):
                 raise StopRun(f"{text}; {where}") from None
 
 
-ANALYSED = ("sensitivity", "discovery")  # experiments whose jobs are not merged
-
-
 class MergeCallback(Callback):
     """At the end of a Hydra multirun, merge the jobs' tables and draw the sweep's figures
     as its ``figures.*`` settings ask (``sim.report``, imported only then: it brings
@@ -84,7 +81,7 @@ class MergeCallback(Callback):
 
         root = Path(config.hydra.sweep.dir)
         name = config.experiment.name
-        if getattr(name, "value", name) in ANALYSED:  # each job's analysis needs its own cells
+        if getattr(name, "value", name) in {e.value for e in ANALYSED}:  # each job's own cells
             print(f"linkage: {root}: each job holds its own analysis; no merged tables")
             return
         try:
