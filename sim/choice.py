@@ -63,8 +63,9 @@ def expected(model, side: str, tables: np.ndarray) -> np.ndarray:
         th = pressure.threatened(has_lever, m, pi * (size > 0))
         w_us, w_mx = (w_own, w_other) if side == "US" else (w_other, w_own)
         d_us, d_mx = model.us.disagreement[wi[:, None], k], model.mx.disagreement[wi[:, None], k]
+        kappa = pressure.credibility(pi, p["threat.audience_cost"][wi])
         r_us, r_mx = pressure.reservations(
-            w_us, w_mx, d_us, d_mx, np.sum(w_us * lever, 1), np.sum(w_mx * lever, 1), th, pi,
+            w_us, w_mx, d_us, d_mx, np.sum(w_us * lever, 1), np.sum(w_mx * lever, 1), th, kappa,
             size, p["threat.self_cost"][wi],
         )  # fmt: skip
         t = trust[wi]
@@ -137,11 +138,12 @@ def bundle(model) -> np.ndarray:
 def _coercive(model, apart, margin) -> Choice:
     """The US offers the bundle under threat when it expects it to pay; Mexico accepts when
     the bundle is worth more to it than separate tables less the penalty it expects for a
-    refusal (pressure x threat.size x its lever weight)."""
+    refusal (the threat's credibility x threat.size x its lever weight)."""
     tables = bundle(model)
     offer = premium(model, "US", tables, apart) >= margin
     lever = model.mx.salience[:, model.lever_index]
-    penalty = model.pressure * model.params["threat.size"] * lever
+    kappa = pressure.credibility(model.pressure, model.params["threat.audience_cost"])
+    penalty = kappa * model.params["threat.size"] * lever
     gain_mx = premium(model, "MX", tables, apart)
     accept = gain_mx + penalty >= margin
     return Choice(

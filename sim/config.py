@@ -198,6 +198,9 @@ class ThreatConfig:
     lever: str = "trade"
     size: float = param(1.5, NON_NEGATIVE)  # penalty on Mexico's lever value if a threat fails
     self_cost: float = param(0.2, UNIT)  # share of that penalty the US bears itself
+    # what backing down from a failed threat costs the US leader at home (Fearon 1994): the
+    # larger, the likelier the threat is carried out (``pressure.credibility``); 0: pi
+    audience_cost: float = param(0.0, NON_NEGATIVE)
 
 
 @dataclass

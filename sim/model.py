@@ -178,7 +178,8 @@ class LinkageModel(mesa.Model):
         if refused is not None:  # a refused bundle: its threat is carried out as on a failed table
             r.threat |= refused
             r.threat_failed |= refused
-        executed = r.threat_failed & (u.threat < self.pressure)
+        kappa = pressure.credibility(self.pressure, self.params["threat.audience_cost"])
+        executed = r.threat_failed & (u.threat < kappa)
         out = self._implement(r, u.keep_us, u.keep_mx)
         self.outcome = out  # per world and issue, for analyses that need more than metrics
         unilateral = self._pressure(r, out, forced, u.unilateral)
@@ -211,8 +212,9 @@ class LinkageModel(mesa.Model):
             size_i, self_cost = p["threat.size"][wi], p["threat.self_cost"][wi]
             th = pressure.threatened(has_lever, m, pi * (size_i > 0))
             r_us, r_mx = pressure.reservations(
-                w_us, w_mx, d_us, d_mx, lw_us, lw_mx, th, pi, size_i, self_cost
-            )
+                w_us, w_mx, d_us, d_mx, lw_us, lw_mx, th,
+                pressure.credibility(pi, p["threat.audience_cost"][wi]), size_i, self_cost,
+            )  # fmt: skip
             vouching = p["guarantor.vouching"][wi]
             tab = Tables(
                 w_us, w_mx, d_us, d_mx,

@@ -58,6 +58,7 @@ PARAMETERS = {
     "framework.margin": "chosen: premium a side needs to want one table μ (utility)",
     "threat.size": "threat penalty σ (× Mexico's value of the lever)",
     "threat.self_cost": "US share of the penalty ς (0-1)",
+    "threat.audience_cost": "US audience cost of backing down c (credibility)",
     "backlash.trust": "Mexican distrust per threat (β evidence, × π)",
     "backlash.salience": "Mexican backlash salience per threat (weight, × π)",
     "unilateral.rate": "US unilateral action rate μ (per episode, × π)",

@@ -5,8 +5,9 @@
 - Threat (coercive linkage, Oye 1992; Davis 2004): on any table that holds the lever issue
   and at least one other, the US threatens a penalty of ``threat.size`` units of Mexico's
   lever value if the table fails, bearing ``threat.self_cost`` of that size on its own lever
-  value. Reservations use the expected penalty ``pi * size``; on failure the penalty is
-  executed with probability pi. Delinking leaves no such table: it disarms the threat.
+  value. Reservations use the expected penalty ``kappa * size``; on failure the penalty is
+  executed with probability kappa, the threat's credibility: pi, raised by the audience cost
+  of backing down (``credibility``). Delinking leaves no such table: it disarms the threat.
 - Backlash: each threat adds ``backlash.trust * pi`` beta evidence to Mexico's trust and
   raises Mexico's sovereignty salience by ``backlash.salience * pi``.
 - Unilateral action: with no security agreement the US acts alone with probability
@@ -16,6 +17,13 @@
 from __future__ import annotations
 
 import numpy as np
+
+
+def credibility(pressure, audience_cost):
+    """The probability kappa that a failed threat is carried out: pi, raised toward 1 by the
+    audience cost c the US leader would pay at home for backing down (Fearon 1994),
+    ``kappa = pi + (1 - pi)(1 - exp(-c))``; exactly pi at c = 0."""
+    return pressure + (1.0 - pressure) * -np.expm1(-audience_cost)
 
 
 def threatened(has_lever, size, pressure):
