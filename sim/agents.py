@@ -5,7 +5,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim import guarantor, trust
+from sim import guarantor, ratification, trust
 
 
 class Country(mesa.Agent):
@@ -13,7 +13,8 @@ class Country(mesa.Agent):
 
     ``salience`` (W, n) are the weights it negotiates with (backlash moves Mexico's toward
     sovereignty); ``base_salience`` (W, n) the point's weights, which measure outcomes.
-    ``alpha``/``beta`` (W,) are its Beta evidence that the partner keeps its word. Every
+    ``alpha``/``beta`` (W,) are its Beta evidence that the partner keeps its word;
+    ``ratifiers`` its domestic ratifiers (``sim.ratification``), if any. Every
     value is per world, from the model's ``params`` (``countries.<name>.*``).
     """
 
@@ -30,6 +31,13 @@ class Country(mesa.Agent):
         self.concession = own("concession")
         self.reliability = own("reliability").copy()
         self.alpha, self.beta = trust.prior(own("trust"), params["trust_prior"])
+        cfg = model.cfg
+        # level II (docs/model.md §7); None: a unitary actor
+        self.ratifiers = (
+            ratification.Ratifiers(cfg, name, params, model.blocks, cfg.experiment.paired)
+            if getattr(cfg.countries, name).ratifiers
+            else None
+        )
 
     @property
     def trust(self) -> np.ndarray:

@@ -55,6 +55,14 @@ class ChoiceRule(Enum):
     coercive = "coercive"  # the US may put a bundle under threat; Mexico accepts or refuses
 
 
+class RatificationRule(Enum):
+    """How a country's ratifiers decide (docs/model.md §7): ``all`` of them must approve, or
+    every veto player and a majority of the others' weight."""
+
+    all = "all"
+    majority = "majority"
+
+
 class ExperimentName(Enum):
     single = "single"
     map = "map"
@@ -86,6 +94,9 @@ class EventType(Enum):
     reliability = "reliability"
     pressure = "pressure"
     disagreement = "disagreement"
+    ratifier_threshold = "ratifier_threshold"
+    ratifier_salience = "ratifier_salience"
+    veto_player = "veto_player"
 
 
 @dataclass(frozen=True)
@@ -129,6 +140,25 @@ def param(default, rule: Range | None = None, **kw):
 
 
 @dataclass
+class RatifierConfig:
+    """A domestic ratifier (Putnam 1988): it approves an agreement when its value, by its own
+    weights, beats its expected no-deal value by ``threshold`` (docs/model.md §7)."""
+
+    name: str = MISSING
+    # issue -> weight; issues left out weigh nothing; need not sum to 1
+    salience: dict[str, float] = field(default_factory=dict, metadata={"rule": UNIT})
+    threshold: float = param(0.0, Range(-1.0, 1.0, note="utility margin over no deal"))
+    weight: float = param(1.0, NON_NEGATIVE)  # its vote under ``ratification_rule: majority``
+    veto: bool = False  # under ``majority``, it must approve whatever the others vote
+    active: bool = True  # false: it has no say until a ``veto_player`` event
+
+    def check(self, key: str, root: Config) -> None:
+        _weights(f"{key}.salience", self.salience, root.issues, sums_to_one=False, complete=False)
+        if not any(v > 0 for v in self.salience.values()):
+            raise ConfigError(f"{key}.salience", dict(self.salience), "a positive weight on an issue")
+
+
+@dataclass
 class CountryConfig:
     # issue -> weight; the weights sum to 1 (docs/model.md §1)
     salience: dict[str, float] = field(default_factory=dict, metadata={"rule": UNIT})
@@ -139,10 +169,30 @@ class CountryConfig:
     )
     reliability: float = param(0.9, UNIT)
     trust: float | None = param(None, UNIT)  # initial trust in the partner; None = ``trust``
+    # level II (docs/model.md §7): who must ratify an agreement at home; none: a unitary actor
+    ratifiers: list[RatifierConfig] = field(default_factory=list)
+    ratification_rule: RatificationRule = RatificationRule.all
 
     def check(self, key: str, root: Config) -> None:
         _weights(f"{key}.salience", self.salience, root.issues, sums_to_one=True)
         _weights(f"{key}.disagreement", self.disagreement, root.issues, sums_to_one=False)
+        names = [r.name for r in self.ratifiers]
+        for i, name in enumerate(names):
+            if not name or "." in name or names.index(name) != i:
+                raise ConfigError(
+                    f"{key}.ratifiers[{i}].name", name, "a distinct name without dots"
+                )
+
+
+@dataclass
+class RatificationConfig:
+    """Level II at large (docs/model.md §7)."""
+
+    # how the partner reads a failed ratification: 1 as a domestic failure (no trust lost),
+    # 0 as reneging (one broken commitment per issue of the failed table)
+    visible: float = param(0.5, UNIT)
+    # the standard deviation of the negotiator's error about each ratifier's threshold
+    noise: float = param(0.0, NON_NEGATIVE)
 
 
 @dataclass
@@ -237,7 +287,11 @@ EVENT_FIELDS = {
     EventType.reliability: ("country", "value"),
     EventType.pressure: ("value",),
     EventType.disagreement: ("country", "issue", "value"),
+    EventType.ratifier_threshold: ("country", "ratifier", "value"),
+    EventType.ratifier_salience: ("country", "issue", "value"),  # ratifier: one, or all
+    EventType.veto_player: ("country", "ratifier"),
 }
+OPTIONAL_FIELDS = {EventType.ratifier_salience: ("ratifier",)}
 
 
 @dataclass
@@ -247,12 +301,16 @@ class EventConfig:
     type: EventType = MISSING
     country: Side | None = None
     issue: str | None = None
+    ratifier: str | None = None  # a name in countries.<country>.ratifiers
     value: float | None = param(None, UNIT)
 
     def check(self, key: str, root: Config) -> None:
         needed = EVENT_FIELDS[self.type]
-        for name in ("country", "issue", "value"):
+        optional = OPTIONAL_FIELDS.get(self.type, ())
+        for name in ("country", "issue", "ratifier", "value"):
             given = getattr(self, name)
+            if name in optional:
+                continue
             if name in needed and given is None:
                 needs = f"a {name} for a {self.type.value} event ({_needs(self)})"
                 raise ConfigError(f"{key}.{name}", None, needs)
@@ -263,6 +321,18 @@ class EventConfig:
                 )  # fmt: skip
         if "issue" in needed and self.issue not in root.issues:
             raise ConfigError(f"{key}.issue", self.issue, f"an issue on the agenda {root.issues}")
+        if self.ratifier is not None:
+            side = self.country.value
+            known = [r.name for r in getattr(root.countries, side).ratifiers]
+            if self.ratifier not in known:
+                where = f"countries.{side}.ratifiers"
+                raise ConfigError(f"{key}.ratifier", self.ratifier, f"a ratifier of {where} {known}")
+        elif self.type is EventType.ratifier_salience and not getattr(
+            root.countries, self.country.value
+        ).ratifiers:
+            raise ConfigError(
+                f"{key}.country", self.country.value, "a country with ratifiers for this event"
+            )
 
 
 def _needs(e: EventConfig) -> str:
@@ -584,6 +654,7 @@ class Config:
     backlash: BacklashConfig = field(default_factory=BacklashConfig)
     unilateral: UnilateralConfig = field(default_factory=UnilateralConfig)
     guarantor: GuarantorConfig = field(default_factory=GuarantorConfig)
+    ratification: RatificationConfig = field(default_factory=RatificationConfig)
     events: list[EventConfig] = field(default_factory=list)
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
     map: MapConfig = field(default_factory=MapConfig)
@@ -660,14 +731,14 @@ def _closed(node, key: str) -> None:
         _closed(node._get_node(name), path)
 
 
-def _weights(key, weights: dict, issues: list[str], *, sums_to_one: bool):
+def _weights(key, weights: dict, issues: list[str], *, sums_to_one: bool, complete=True):
     unknown = sorted(set(weights) - set(issues))
     if unknown:
         raise ConfigError(
             f"{key}.{unknown[0]}", weights[unknown[0]], f"an issue on the agenda {issues}"
         )
     missing = [k for k in issues if k not in weights]
-    if missing:
+    if missing and complete:
         raise ConfigError(f"{key}.{missing[0]}", None, f"a value for every issue in {issues}")
     if sums_to_one and abs(sum(weights.values()) - 1.0) > 1e-6:
         raise ConfigError(key, dict(weights), "weights that sum to 1 (within 1e-6)")

@@ -14,6 +14,12 @@ Types (``events[i].type``), each with ``episode`` (1-based) and:
 - ``disagreement``: ``country``'s no-deal value on ``issue`` becomes ``value`` (a law that
   changes what happens without agreement, such as Mexico's December 2020 curbs on foreign
   agents). Gains are measured over the no-deal utility of the episode.
+- ``ratifier_threshold``: ``country``'s ratifier ``ratifier`` asks a margin of ``value``
+  over no deal from now on (docs/model.md §7).
+- ``ratifier_salience``: the weight of ``country``'s ratifier ``ratifier`` on ``issue``
+  becomes ``value``; without ``ratifier``, every ratifier's (the public mood).
+- ``veto_player``: ``country``'s ratifier ``ratifier`` joins the ratifiers, with a veto
+  (a new law or institution that must approve agreements).
 
 Events dated after the last episode are never reached; the runner says so once.
 """
@@ -58,4 +64,15 @@ def apply(model, episode: int) -> bool:
                 model.pressure[:] = e.value
             case EventType.disagreement:
                 country.disagreement[:, model.issues.index(e.issue)] = e.value
+            case EventType.ratifier_threshold:
+                rats = country.ratifiers
+                rats.threshold[:, rats.names.index(e.ratifier)] = e.value
+            case EventType.ratifier_salience:
+                rats = country.ratifiers
+                who = slice(None) if e.ratifier is None else rats.names.index(e.ratifier)
+                rats.salience[:, who, model.issues.index(e.issue)] = e.value
+            case EventType.veto_player:
+                rats = country.ratifiers
+                j = rats.names.index(e.ratifier)
+                rats.active[:, j] = rats.veto[:, j] = True
     return forced

@@ -35,6 +35,11 @@ NAMES = [
     "linked",
     "blocked_us",
     "blocked_mx",
+    "unratified_us",
+    "unratified_mx",
+    "involuntary",
+    "winset_us",
+    "winset_mx",
 ]
 
 
@@ -79,6 +84,7 @@ class Runs:
 
 def episode(model, out: Implemented, r, executed, unilateral, linked) -> dict[str, np.ndarray]:
     us, mx, p = model.us, model.mx, model.params
+    winsets = model.winsets()
     w_us, w_mx = us.base_salience, mx.base_salience
     runs = model.points  # weights and no-deal values are constant on each point's worlds
     u_us = runs.weighted(out.v_us, w_us)
@@ -125,4 +131,9 @@ def episode(model, out: Implemented, r, executed, unilateral, linked) -> dict[st
         "linked": linked.astype(float),
         "blocked_us": model.blocked[0],
         "blocked_mx": model.blocked[1],
+        "unratified_us": r.unratified[0],
+        "unratified_mx": r.unratified[1],
+        "involuntary": (r.lost[0] | r.lost[1]).sum(axis=1).astype(float),
+        "winset_us": winsets[0],
+        "winset_mx": winsets[1],
     } | per_issue

@@ -27,6 +27,7 @@ from sim import (
     metrics,
     params,
     pressure,
+    ratification,
 )  # fmt: skip
 from sim.agents import Country
 from sim.bargaining import Tables, negotiate
@@ -77,6 +78,10 @@ class Round:
     threat: np.ndarray  # (W,) a threat table existed
     threat_failed: np.ndarray  # (W,) ... and it failed
     rounds: np.ndarray  # (W,) mean rounds used per table
+    # level II: tables agreed at the table that the US's and Mexico's ratifiers rejected, (W,)
+    # each, and the issues so lost (W, n)
+    unratified: tuple[np.ndarray, np.ndarray]
+    lost: tuple[np.ndarray, np.ndarray]
 
 
 class LinkageModel(mesa.Model):
@@ -129,6 +134,7 @@ class LinkageModel(mesa.Model):
         self.framework = np.repeat([frameworks.CODES[c.framework] for c in self.cells], sizes)
         tables = cfg.framework.tables
         self.custom = frameworks.custom_row(tables, self.issues) if tables else None
+        self.level_two = [c for c in (self.us, self.mx) if c.ratifiers is not None]
         self.linked_now = np.zeros(W, bool)
         self.chosen = self.framework == frameworks.CODES["chosen"]
         self.blocked = (np.full(W, np.nan), np.full(W, np.nan))  # by the US, by Mexico
@@ -195,6 +201,8 @@ class LinkageModel(mesa.Model):
         x = np.full((W, n), np.nan)
         threat = np.zeros(W, bool)
         failed = np.zeros(W, bool)
+        unratified = (np.zeros(W), np.zeros(W))
+        lost = (np.zeros((W, n), bool), np.zeros((W, n), bool))
         rounds_sum = np.zeros(W)
         count = np.zeros(W, np.int64)  # tables per world
         us, mx, cfg, p = self.us, self.mx, self.cfg, self.params
@@ -211,10 +219,14 @@ class LinkageModel(mesa.Model):
                 lw_mx = np.where(has_lever, mx.salience[wi, self.lever_index], 0.0)
             size_i, self_cost = p["threat.size"][wi], p["threat.self_cost"][wi]
             th = pressure.threatened(has_lever, m, pi * (size_i > 0))
+            kappa = pressure.credibility(pi, p["threat.audience_cost"][wi])
             r_us, r_mx = pressure.reservations(
-                w_us, w_mx, d_us, d_mx, lw_us, lw_mx, th,
-                pressure.credibility(pi, p["threat.audience_cost"][wi]), size_i, self_cost,
-            )  # fmt: skip
+                w_us, w_mx, d_us, d_mx, lw_us, lw_mx, th, kappa, size_i, self_cost
+            )
+            if self.level_two:
+                expected = np.where(th, kappa * size_i, 0.0)
+                home = self._home(wi, k, w_us, w_mx, expected * self_cost, expected)
+                r_us, r_mx = home.floors(r_us, r_mx)
             vouching = p["guarantor.vouching"][wi]
             tab = Tables(
                 w_us, w_mx, d_us, d_mx,
@@ -225,15 +237,48 @@ class LinkageModel(mesa.Model):
             kept = np.nonzero(np.isin(wi, self.record_worlds))[0]  # rows of recorded worlds
             power = (self.power, np.concatenate([self.which_us[wi], self.which_mx[wi]]))
             o = negotiate(tab, cfg.rounds, cfg.first_mover.value, record=kept, power=power)
-            agreed[wi[:, None], k] = o.agreed[:, None]
+            ok = o.agreed
+            if self.level_two:  # an agreement a side's ratifiers reject is not implemented
+                rejected = home.rejected(o)
+                for side, no in enumerate(rejected):
+                    unratified[side][:] += np.bincount(wi, no * 1.0, minlength=W)
+                    lost[side][wi[:, None], k] = no[:, None]
+                ok = ok & ~rejected[0] & ~rejected[1]
+            agreed[wi[:, None], k] = ok[:, None]
             x[wi[:, None], k] = o.x
             threat[wi[th]] = True
-            failed[wi[th & ~o.agreed]] = True
+            failed[wi[th & ~ok]] = True
             # whole numbers of rounds: their sum is exact in any order
             rounds_sum += np.bincount(wi, np.minimum(o.round + 1, cfg.rounds), minlength=W)
             self._keep(kept, wi, k, tab, o)
             count += np.bincount(wi, minlength=W)
-        return Round(agreed, x, threat, failed, rounds_sum / count)
+        return Round(agreed, x, threat, failed, rounds_sum / count, unratified, lost)
+
+    def _home(self, wi, k, w_us, w_mx, penalty_us, penalty_mx) -> ratification.Home:
+        lever = np.zeros(k.shape) if self.lever_index is None else (k == self.lever_index) * 1.0
+        return ratification.Home(
+            self.us.ratifiers, self.mx.ratifiers, wi, k, w_us, w_mx,
+            self.us.disagreement[wi[:, None], k], self.mx.disagreement[wi[:, None], k],
+            lever, penalty_us, penalty_mx,
+        )  # fmt: skip
+
+    def winsets(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each side's believed win-set on the comprehensive package (all issues on one table):
+        the share of its frontier the side expects its ratifiers to ratify, (W,) each; NaN for
+        a side without ratifiers (docs/model.md §7)."""
+        W, n = self.worlds, len(self.issues)
+        if not self.level_two:
+            return np.full(W, np.nan), np.full(W, np.nan)
+        wi, k = np.arange(W), np.tile(np.arange(n), (W, 1))
+        pi, p = self.pressure, self.params
+        has_lever = np.full(W, self.lever_index is not None)
+        th = pressure.threatened(has_lever, n, pi * (p["threat.size"] > 0))
+        kappa = pressure.credibility(pi, p["threat.audience_cost"])
+        expected = np.where(th, kappa * p["threat.size"], 0.0)
+        home = self._home(
+            wi, k, self.us.salience, self.mx.salience, expected * p["threat.self_cost"], expected
+        )
+        return home.winsets()
 
     def _implement(self, r: Round, u_us, u_mx):
         """Keep or renege on each commitment (docs/model.md §4) and gather trust evidence."""
@@ -254,11 +299,15 @@ class LinkageModel(mesa.Model):
         )
         cw = self.params["confidence_weight"]
         kept_us, kept_mx = r.agreed & ~broke_us, r.agreed & ~broke_mx
+        bad_us, bad_mx = broke_us.sum(1), broke_mx.sum(1)
+        if self.level_two:  # a failed ratification, read partly as reneging
+            unseen = 1.0 - self.params["ratification.visible"]
+            bad_us, bad_mx = bad_us + unseen * r.lost[0].sum(1), bad_mx + unseen * r.lost[1].sum(1)
         self.us.observe(  # the US learns about Mexico
-            np.sum(kept_mx & costly_mx, 1) + cw * np.sum(kept_mx & ~costly_mx, 1), broke_mx.sum(1)
+            np.sum(kept_mx & costly_mx, 1) + cw * np.sum(kept_mx & ~costly_mx, 1), bad_mx
         )
         self.mx.observe(
-            np.sum(kept_us & costly_us, 1) + cw * np.sum(kept_us & ~costly_us, 1), broke_us.sum(1)
+            np.sum(kept_us & costly_us, 1) + cw * np.sum(kept_us & ~costly_us, 1), bad_us
         )
         v_us = np.where(settled, x, d_us)
         v_mx = np.where(settled, 1.0 - x, d_mx)

@@ -57,10 +57,28 @@ def scalars() -> dict[str, Range | None]:
     return out
 
 
+RATIFIER_SCALARS = {
+    "threshold": Range(-1.0, 1.0, note="utility margin over no deal"),
+    "weight": Range(0.0),
+}
+
+
+def ratifier_names(cfg: Config) -> list[str]:
+    """Each ratifier's parameters (docs/model.md §7): ``countries.<side>.ratifiers.<name>.``
+    ``threshold``, ``weight`` and ``salience.<issue>``."""
+    out = []
+    for side in SIDES:
+        for r in getattr(cfg.countries, side).ratifiers:
+            base = f"countries.{side}.ratifiers.{r.name}"
+            out += [f"{base}.{k}" for k in RATIFIER_SCALARS]
+            out += [f"{base}.salience.{k}" for k in cfg.issues]
+    return out
+
+
 def names(cfg: Config) -> list[str]:
     """Every parameter name a point may set, for this config's issues."""
     per_issue = [f"{v}.{k}" for v in VECTOR_NAMES for k in cfg.issues]
-    return [*scalars(), *VECTOR_NAMES, *per_issue]
+    return [*scalars(), *VECTOR_NAMES, *per_issue, *ratifier_names(cfg)]
 
 
 def _unknown(cfg: Config, name: str, value) -> ConfigError:
@@ -109,6 +127,8 @@ def value(cfg: Config, name: str, given):
     base, _, issue = name.rpartition(".")
     if base in VECTOR_NAMES and issue in cfg.issues:
         return _number(name, given, UNIT)
+    if name in ratifier_names(cfg):
+        return _number(name, given, RATIFIER_SCALARS.get(issue, UNIT))
     raise _unknown(cfg, name, given)
 
 
@@ -183,6 +203,13 @@ def per_world(cfg: Config, points: Sequence[Mapping[str, object]], sizes: Sequen
             out[key] = np.repeat(np.asarray(rows, float), sizes)
         for vec in VECTORS:
             out[f"countries.{side}.{vec}"] = _vectors(cfg, side, vec, points, sizes, named)
+        for r in getattr(cfg.countries, side).ratifiers:
+            base = f"countries.{side}.ratifiers.{r.name}"
+            for k in RATIFIER_SCALARS:
+                out[f"{base}.{k}"] = column(f"{base}.{k}", getattr(r, k))
+            out[f"{base}.salience"] = np.stack(
+                [column(f"{base}.salience.{k}", r.salience.get(k, 0.0)) for k in cfg.issues], 1
+            )
     return out
 
 

@@ -68,6 +68,8 @@ PARAMETERS = {
     "unilateral.salience": "Mexican backlash salience per action (weight)",
     "guarantor.vouching": "guarantor's vouching γ (share of distrust removed, 0-1)",
     "guarantor.monitoring": "guarantor's monitoring γ (share of reneging deterred, 0-1)",
+    "ratification.visible": "failed ratification read as domestic v (0 reneging, 1 excused)",
+    "ratification.noise": "negotiator's error about ratifier thresholds (s.d., utility)",
     "trust_prior": "strength of the trust prior s (observations)",
     "forgetting": "trust evidence kept per episode φ (0-1)",
     "confidence_weight": "trust evidence per kept non-costly commitment ω (0-1)",
@@ -84,6 +86,11 @@ COUNTRY_PARAMETERS = {
     "disagreement.": "{side} no-deal value on {issue} (0-1)",
 }
 SIDES = {"US": ("US", "Mexico"), "MX": ("Mexican", "the US")}
+RATIFIER_PARAMETERS = {
+    "threshold": "{whose}: margin θ over no deal it asks (utility)",
+    "weight": "{whose}: vote under a majority rule",
+    "salience": "{whose}: weight on {issue} (0-1)",
+}
 # How captions name the default axes; any other parameter by its name
 NOUNS = {"trust": "initial trust", "pressure": "US pressure"}
 MAP_METRICS = {
@@ -150,6 +157,14 @@ def describe(name: str) -> str | None:
     """What parameter ``name`` means, with its units; None for a name not known here."""
     if name in PARAMETERS:
         return PARAMETERS[name]
+    if ".ratifiers." in name:  # countries.<side>.ratifiers.<name>.<what>[.<issue>]
+        _, side, _, who, what = name.split(".", 4)
+        if side not in SIDES:
+            return None
+        whose = f"{SIDES[side][0]} ratifier {who}"
+        return RATIFIER_PARAMETERS.get(what.split(".")[0], "").format(
+            whose=whose, issue=what.rpartition(".")[2]
+        ) or None
     parts = name.split(".", 3)
     if len(parts) < 3 or parts[0] != "countries" or parts[1] not in SIDES:
         return None

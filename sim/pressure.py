@@ -39,13 +39,17 @@ def reservations(w_us, w_mx, d_us, d_mx, lever_w_us, lever_w_mx, threat, pressur
     the lever issue (0 where the table has none); ``size`` and ``self_cost`` the threat's.
     """
     expected = np.where(threat, pressure * size, 0.0)
-    total_us = w_us.sum(axis=1)
-    total_mx = w_mx.sum(axis=1)
-    r_us = np.sum(w_us * d_us, axis=1) - expected * self_cost * lever_w_us
-    r_mx = np.sum(w_mx * d_mx, axis=1) - expected * lever_w_mx
-    return r_us / np.where(total_us > 0, total_us, 1.0), r_mx / np.where(
-        total_mx > 0, total_mx, 1.0
+    return (
+        reservation(w_us, d_us, lever_w_us, expected * self_cost),
+        reservation(w_mx, d_mx, lever_w_mx, expected),
     )
+
+
+def reservation(w, d, lever_w, penalty):
+    """One side's expected no-deal value on a table, normalised on it: ``(sum_k w_k d_k -
+    penalty * lever_w) / sum_k w_k`` over the last axis (the table's issues)."""
+    total = w.sum(axis=-1)
+    return (np.sum(w * d, axis=-1) - penalty * lever_w) / np.where(total > 0, total, 1.0)
 
 
 def raise_salience(salience, k, amount):

@@ -9,7 +9,7 @@ from hydra.errors import ConfigCompositionException
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.config import EVENT_FIELDS, Config, ConfigError, EventType, load
+from sim.config import EVENT_FIELDS, OPTIONAL_FIELDS, Config, ConfigError, EventType, load
 
 
 def numeric_keys(node=None, prefix="") -> list[str]:
@@ -73,16 +73,17 @@ def event(**kw) -> str:
 
 @pytest.mark.parametrize("kind", list(EventType))
 def test_every_event_type_needs_its_fields_and_only_those(kind):
-    full = {"country": "MX", "issue": "trade", "value": 0.2}
+    full = {"country": "MX", "issue": "trade", "ratifier": "senate", "value": 0.2}
     needed = {k: full[k] for k in EVENT_FIELDS[kind]}
-    load([event(episode=3, type=kind.value, **needed)])  # complete: fine
+    senate = "countries.MX.ratifiers=[{name: senate, salience: {trade: 1}}]"
+    load([senate, event(episode=3, type=kind.value, **needed)])  # complete: fine
     for missing in needed:
         rest = {k: v for k, v in needed.items() if k != missing}
         with pytest.raises(ConfigError, match=rf"events\[0\]\.{missing}=None"):
-            load([event(episode=3, type=kind.value, **rest)])
-    for extra in set(full) - set(needed):
+            load([senate, event(episode=3, type=kind.value, **rest)])
+    for extra in set(full) - set(needed) - set(OPTIONAL_FIELDS.get(kind, ())):
         with pytest.raises(ConfigError, match=rf"events\[0\]\.{extra}="):
-            load([event(episode=3, type=kind.value, **needed, **{extra: full[extra]})])
+            load([senate, event(episode=3, type=kind.value, **needed, **{extra: full[extra]})])
 
 
 def test_an_event_on_an_issue_off_the_agenda_is_refused():
