@@ -32,7 +32,7 @@ class Country(mesa.Agent):
         self.reliability = own("reliability").copy()
         self.alpha, self.beta = trust.prior(own("trust"), params["trust_prior"])
         cfg = model.cfg
-        # level II (docs/model.md §7); None: a unitary actor
+        # level II (docs/model.md §4.1); None: a unitary actor
         self.ratifiers = (
             ratification.Ratifiers(cfg, name, params, model.blocks, cfg.experiment.paired)
             if getattr(cfg.countries, name).ratifiers

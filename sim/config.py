@@ -56,7 +56,7 @@ class ChoiceRule(Enum):
 
 
 class RatificationRule(Enum):
-    """How a country's ratifiers decide (docs/model.md §7): ``all`` of them must approve, or
+    """How a country's ratifiers decide (docs/model.md §4.1): ``all`` of them must approve, or
     every veto player and a majority of the others' weight."""
 
     all = "all"
@@ -142,7 +142,7 @@ def param(default, rule: Range | None = None, **kw):
 @dataclass
 class RatifierConfig:
     """A domestic ratifier (Putnam 1988): it approves an agreement when its value, by its own
-    weights, beats its expected no-deal value by ``threshold`` (docs/model.md §7)."""
+    weights, beats its expected no-deal value by ``threshold`` (docs/model.md §4.1)."""
 
     name: str = MISSING
     # issue -> weight; issues left out weigh nothing; need not sum to 1
@@ -155,7 +155,7 @@ class RatifierConfig:
     def check(self, key: str, root: Config) -> None:
         _weights(f"{key}.salience", self.salience, root.issues, sums_to_one=False, complete=False)
         if not any(v > 0 for v in self.salience.values()):
-            raise ConfigError(f"{key}.salience", dict(self.salience), "a positive weight on an issue")
+            raise ConfigError(f"{key}.salience", dict(self.salience), "a positive weight")
 
 
 @dataclass
@@ -169,7 +169,7 @@ class CountryConfig:
     )
     reliability: float = param(0.9, UNIT)
     trust: float | None = param(None, UNIT)  # initial trust in the partner; None = ``trust``
-    # level II (docs/model.md §7): who must ratify an agreement at home; none: a unitary actor
+    # level II (docs/model.md §4.1): who must ratify an agreement at home; none: a unitary actor
     ratifiers: list[RatifierConfig] = field(default_factory=list)
     ratification_rule: RatificationRule = RatificationRule.all
 
@@ -186,7 +186,7 @@ class CountryConfig:
 
 @dataclass
 class RatificationConfig:
-    """Level II at large (docs/model.md §7)."""
+    """Level II at large (docs/model.md §4.1)."""
 
     # how the partner reads a failed ratification: 1 as a domestic failure (no trust lost),
     # 0 as reneging (one broken commitment per issue of the failed table)
@@ -325,11 +325,12 @@ class EventConfig:
             side = self.country.value
             known = [r.name for r in getattr(root.countries, side).ratifiers]
             if self.ratifier not in known:
-                where = f"countries.{side}.ratifiers"
-                raise ConfigError(f"{key}.ratifier", self.ratifier, f"a ratifier of {where} {known}")
-        elif self.type is EventType.ratifier_salience and not getattr(
-            root.countries, self.country.value
-        ).ratifiers:
+                where = f"a ratifier of countries.{side}.ratifiers {known}"
+                raise ConfigError(f"{key}.ratifier", self.ratifier, where)
+        elif (
+            self.type is EventType.ratifier_salience
+            and not getattr(root.countries, self.country.value).ratifiers
+        ):
             raise ConfigError(
                 f"{key}.country", self.country.value, "a country with ratifiers for this event"
             )

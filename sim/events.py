@@ -15,7 +15,7 @@ Types (``events[i].type``), each with ``episode`` (1-based) and:
   changes what happens without agreement, such as Mexico's December 2020 curbs on foreign
   agents). Gains are measured over the no-deal utility of the episode.
 - ``ratifier_threshold``: ``country``'s ratifier ``ratifier`` asks a margin of ``value``
-  over no deal from now on (docs/model.md §7).
+  over no deal from now on (docs/model.md §4.1).
 - ``ratifier_salience``: the weight of ``country``'s ratifier ``ratifier`` on ``issue``
   becomes ``value``; without ``ratifier``, every ratifier's (the public mood).
 - ``veto_player``: ``country``'s ratifier ``ratifier`` joins the ratifiers, with a veto

@@ -265,7 +265,7 @@ class LinkageModel(mesa.Model):
     def winsets(self) -> tuple[np.ndarray, np.ndarray]:
         """Each side's believed win-set on the comprehensive package (all issues on one table):
         the share of its frontier the side expects its ratifiers to ratify, (W,) each; NaN for
-        a side without ratifiers (docs/model.md §7)."""
+        a side without ratifiers (docs/model.md §4.1)."""
         W, n = self.worlds, len(self.issues)
         if not self.level_two:
             return np.full(W, np.nan), np.full(W, np.nan)

@@ -64,7 +64,7 @@ RATIFIER_SCALARS = {
 
 
 def ratifier_names(cfg: Config) -> list[str]:
-    """Each ratifier's parameters (docs/model.md §7): ``countries.<side>.ratifiers.<name>.``
+    """Each ratifier's parameters (docs/model.md §4.1): ``countries.<side>.ratifiers.<name>.``
     ``threshold``, ``weight`` and ``salience.<issue>``."""
     out = []
     for side in SIDES:

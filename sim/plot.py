@@ -162,9 +162,12 @@ def describe(name: str) -> str | None:
         if side not in SIDES:
             return None
         whose = f"{SIDES[side][0]} ratifier {who}"
-        return RATIFIER_PARAMETERS.get(what.split(".")[0], "").format(
-            whose=whose, issue=what.rpartition(".")[2]
-        ) or None
+        return (
+            RATIFIER_PARAMETERS.get(what.split(".")[0], "").format(
+                whose=whose, issue=what.rpartition(".")[2]
+            )
+            or None
+        )
     parts = name.split(".", 3)
     if len(parts) < 3 or parts[0] != "countries" or parts[1] not in SIDES:
         return None

@@ -1,4 +1,4 @@
-"""Level II: domestic ratification of agreements (Putnam 1988; docs/model.md §7).
+"""Level II: domestic ratification of agreements (Putnam 1988; docs/model.md §4.1).
 
 A country may have ratifiers (``countries.<side>.ratifiers``). Ratifier j of a country
 values an agreement ``x`` on a table by its own weights ``s_j`` as the country does (the US
@@ -43,7 +43,8 @@ class Ratifiers:
         self.rule = conf.ratification_rule
 
         def stack(key):
-            return np.stack([params[f"countries.{side}.ratifiers.{n}.{key}"] for n in self.names], 1)
+            base = f"countries.{side}.ratifiers"
+            return np.stack([params[f"{base}.{n}.{key}"] for n in self.names], 1)
 
         self.salience = stack("salience")
         self.threshold, self.weight = stack("threshold"), stack("weight")

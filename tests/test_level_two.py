@@ -1,4 +1,4 @@
-"""Level II (Putnam 1988; docs/model.md §7): domestic ratifiers, win-sets and involuntary
+"""Level II (Putnam 1988; docs/model.md §4.1): domestic ratifiers, win-sets and involuntary
 defection, checked against cases worked out by hand.
 
 The two-issue cases: trade and security, the US weighing them (0.2, 0.8) and Mexico
@@ -10,7 +10,7 @@ Mexico's ideal (0, 0); along it the US gets 1, 0.8, 0 and Mexico 0, 0.8, 1.
 import numpy as np
 import pytest
 
-from sim import metrics, ratification
+from sim import design, metrics, ratification
 from sim.config import ConfigError, RatificationRule, load
 from sim.model import LinkageModel
 
@@ -53,7 +53,8 @@ def test_a_single_ratifier_with_the_negotiators_weights_is_the_unitary_model(sce
     # backlash moves the negotiator's weights, not its ratifiers': held still so that the
     # ratifier keeps the negotiator's own weights for the whole run
     base = [f"scenario={scenario}", f"framework={framework}", "experiment=single",
-            "replications=100", "episodes=8", "backlash.salience=0", "unilateral.salience=0"]  # fmt: skip
+            "replications=100", "episodes=8", "backlash.salience=0",
+            "unilateral.salience=0"]  # fmt: skip
     plain = load(base)
 
     def own(side):
@@ -167,20 +168,25 @@ def test_a_veto_player_event_joins_the_ratifiers(tmp_path):
     sleeping = "[{name: congress, salience: {security: 1}, threshold: 0.5, active: false}]"
     before = two_issue(tmp_path, (0.5, 0.5), (0, 0), sleeping)
     assert (before.metrics["agreement_rate"] == 1).all()
-    after = two_issue(tmp_path, (0.5, 0.5), (0, 0), sleeping,
-                      "events=[{episode: 1, type: veto_player, country: MX, ratifier: congress}]")  # fmt: skip
+    joins = "events=[{episode: 1, type: veto_player, country: MX, ratifier: congress}]"
+    after = two_issue(tmp_path, (0.5, 0.5), (0, 0), sleeping, joins)
     assert (after.metrics["agreement_rate"] == 0).all()
+
+
+R = "countries.MX.ratifiers"
 
 
 @pytest.mark.parametrize(
     "override,key",
     [
-        ("countries.MX.ratifiers=[{name: a, salience: {tariffs: 1}}]", "countries.MX.ratifiers[0].salience.tariffs"),
-        ("countries.MX.ratifiers=[{name: a, salience: {trade: 0}}]", "countries.MX.ratifiers[0].salience"),
-        ("countries.MX.ratifiers=[{name: a, salience: {trade: 1}, threshold: 2}]", "countries.MX.ratifiers[0].threshold"),
-        ("countries.MX.ratifiers=[{name: a, salience: {trade: 1}}, {name: a, salience: {trade: 1}}]", "countries.MX.ratifiers[1].name"),
+        (f"{R}=[{{name: a, salience: {{tariffs: 1}}}}]", f"{R}[0].salience.tariffs"),
+        (f"{R}=[{{name: a, salience: {{trade: 0}}}}]", f"{R}[0].salience"),
+        (f"{R}=[{{name: a, salience: {{trade: 1}}, threshold: 2}}]", f"{R}[0].threshold"),
+        (f"{R}=[{{name: a, salience: {{trade: 1}}}}, {{name: a, salience: {{trade: 1}}}}]",
+         f"{R}[1].name"),
         ("ratification.visible=1.5", "ratification.visible"),
-        ("events=[{episode: 2, type: veto_player, country: MX, ratifier: senate}]", "events[0].ratifier"),
+        ("events=[{episode: 2, type: veto_player, country: MX, ratifier: senate}]",
+         "events[0].ratifier"),
     ],
 )  # fmt: skip
 def test_bad_level_two_config_names_the_key(override, key):
@@ -190,10 +196,10 @@ def test_bad_level_two_config_names_the_key(override, key):
 
 
 def test_ratifier_parameters_are_sweep_axes():
-    r = "countries.MX.ratifiers=[{name: congress, salience: {sovereignty: 1}, threshold: 0.0}]"
-    cfg = load(["experiment=map", r, "+map.axes={countries.MX.ratifiers.congress.threshold: "
-                "[0.0, 0.2, 0.4]}", "map.framework=[linked]", "replications=20", "episodes=2"])  # fmt: skip
-    from sim import design
+    r = f"{R}=[{{name: congress, salience: {{sovereignty: 1}}, threshold: 0.0}}]"
+    axes = f"+map.axes={{{R}.congress.threshold: [0.0, 0.2, 0.4]}}"
+    cfg = load(["experiment=map", r, axes, "map.framework=[linked]", "replications=20",
+                "episodes=2"])  # fmt: skip
 
     m = LinkageModel(cfg, design.cells(cfg))
     m.run_for(2)
