@@ -128,6 +128,7 @@ def TeachingView(model: SeminarModel):
             f"initial trust {p.trust:.2f}; US pressure {p.pressure:.2f}; {worlds}; "
             f"seed {cfg.seed}.</p>"
             f"{chosen_html(model)}"
+            f"{ratifiers_html(model)}"
             "<p><b>Reading the dance.</b> Each dot is an offer, blue the US's and orange "
             "Mexico's, alternating round by round until one side accepts (the star). The "
             "dashed line is the Pareto frontier at face value, the black line the frontier "
@@ -150,6 +151,46 @@ def chosen_html(model: SeminarModel) -> str:
         f"{np.nanmean(m['blocked_mx']):.0%}, the US in {np.nanmean(m['blocked_us']):.0%}"
         + (f"; a bundle under threat in {np.mean(m['threats']):.0%}" if rule == "coercive" else "")
         + ".</p>"
+    )
+
+
+def ratifiers_html(model: SeminarModel) -> str:
+    """Level II (docs/model.md §4.1): each country's ratifiers as they stand this episode
+    (world 0's; events change them), and what ratification did in this episode's worlds."""
+    rows = []
+    for c in (model.us, model.mx):
+        r = c.ratifiers
+        if r is None:
+            continue
+        for j, name in enumerate(r.names):
+            weights = ", ".join(
+                f"{k} {w:.2f}" for k, w in zip(model.issues, r.salience[0, j], strict=True) if w > 0
+            )
+            say = "veto" if r.veto[0, j] else f"vote {r.weight[0, j]:g}"
+            state = say if r.active[0, j] else "no say yet"
+            rows.append(
+                f"<tr><td>{c.name}</td><td>{_html(name)}</td><td>{_html(weights)}</td>"
+                f"<td>{r.threshold[0, j]:+.2f}</td><td>{state}</td></tr>"
+            )
+    if not rows:
+        return ""
+    m = model.metrics
+    done = ""
+    if m:
+        win = {c.name: m[f"winset_{c.name.lower()}"] for c in (model.us, model.mx) if c.ratifiers}
+        wins = "; ".join(f"{side} {np.mean(v):.0%}" for side, v in win.items())
+        done = (
+            f"<p>Episode {model.episode}: tables rejected at home per world: US "
+            f"{np.mean(m['unratified_us']):.2f}, Mexico {np.mean(m['unratified_mx']):.2f}; issues "
+            f"lost to involuntary defection {np.mean(m['involuntary']):.2f}. Believed win-set on "
+            f"the whole package (share of its frontier): {wins}.</p>"
+        )
+    return (
+        "<div class='linkage-ratifiers'><p><b>Ratifiers at home (level II).</b> An agreement "
+        "is implemented only if each country's ratifiers pass it: a ratifier approves when the "
+        "deal, by its own weights, beats no deal by its margin.</p>"
+        "<table style='font-size:13px'><tr><th>country</th><th>ratifier</th><th>weights</th>"
+        "<th>margin</th><th>say</th></tr>" + "".join(rows) + f"</table>{done}</div>"
     )
 
 

@@ -352,3 +352,20 @@ def test_teaching_notes_keep_their_sections_and_commands():
     out = app.teaching_html(text)
     assert out.startswith("<p><b>QUESTION.</b> Why not?</p><p><b>WHAT TO LOOK AT.</b> Trust.</p>")
     assert "<code>linkage experiment=single</code>" in out and "plain &lt;b&gt;" in out
+
+
+def test_ratifier_panel_shows_the_security_law_joining(page):
+    assert "linkage-ratifiers" not in teaching(page)  # the baseline has no ratifiers
+    select(page, "Scenario").v_model = "cienfuegos_2020"
+    text = teaching(page)
+    assert "Ratifiers at home (level II)" in text
+    assert re.search(r"<td>MX</td><td>security_law</td><td>security 1.00</td><td>\+0.25</td>"
+                     r"<td>no say yet</td>", text), text  # fmt: skip
+    for _ in range(12):  # the law's veto_player event is dated episode 12
+        button(page, "Step").click()
+    text = teaching(page)
+    assert "episode 12 of" in text and "<td>veto</td>" in text
+    m = re.search(
+        r"Believed win-set on the whole package \(share of its frontier\): MX (\d+)%", text
+    )
+    assert m and int(m.group(1)) < 100, text
