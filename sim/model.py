@@ -223,24 +223,28 @@ class LinkageModel(mesa.Model):
             r_us, r_mx = pressure.reservations(
                 w_us, w_mx, d_us, d_mx, lw_us, lw_mx, th, kappa, size_i, self_cost
             )
+            vouching = p["guarantor.vouching"][wi]
+            trust_us = guarantor.vouched(us.trust[wi], vouching)
+            trust_mx = guarantor.vouched(mx.trust[wi], vouching)
             if self.level_two:
                 expected = np.where(th, kappa * size_i, 0.0)
                 home = self._home(wi, k, w_us, w_mx, expected * self_cost, expected)
-                r_us, r_mx = home.floors(r_us, r_mx)
-            vouching = p["guarantor.vouching"][wi]
+                r_us, r_mx = home.floors(r_us, r_mx, trust_us, trust_mx)
             tab = Tables(
-                w_us, w_mx, d_us, d_mx,
-                guarantor.vouched(us.trust[wi], vouching),
-                guarantor.vouched(mx.trust[wi], vouching),
+                w_us, w_mx, d_us, d_mx, trust_us, trust_mx,
                 us.concession[wi], mx.concession[wi], r_us, r_mx,
             )  # fmt: skip
             kept = np.nonzero(np.isin(wi, self.record_worlds))[0]  # rows of recorded worlds
             power = (self.power, np.concatenate([self.which_us[wi], self.which_mx[wi]]))
             o = negotiate(tab, cfg.rounds, cfg.first_mover.value, record=kept, power=power)
             ok = o.agreed
-            if self.level_two:  # an agreement a side's ratifiers reject is not implemented
-                rejected = home.rejected(o)
+            if self.level_two:
+                # a negotiator does not sign what it believes its ratifiers would reject; a
+                # signed agreement they do reject is not implemented (involuntary defection)
+                unsigned, rejected = home.verdicts(o)
+                ok = ok & ~unsigned[0] & ~unsigned[1]
                 for side, no in enumerate(rejected):
+                    no = no & ok
                     unratified[side][:] += np.bincount(wi, no * 1.0, minlength=W)
                     lost[side][wi[:, None], k] = no[:, None]
                 ok = ok & ~rejected[0] & ~rejected[1]

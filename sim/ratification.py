@@ -27,6 +27,7 @@ import numpy as np
 
 from sim.cells import seed_sequence
 from sim.config import Config, RatificationRule
+from sim.issues import segment_factors
 
 TOL = 1e-9  # a ratifier approves values this far below its bar: ties must not hinge on rounding
 EMPTY = 2.0  # a floor above any normalised value: no agreement is acceptable
@@ -80,11 +81,13 @@ class Ratifiers:
         return _combine(each, self.weight[wi], self.veto[wi] & self.active[wi], self.active[wi],
                         self.rule, m)  # fmt: skip
 
-    def approve(self, wi, k, x, bar_shift):
-        """Which agreements ``x`` (B, m) the country ratifies (B,), by the true thresholds."""
+    def approve(self, wi, k, x, bar_shift, believed: bool = False):
+        """Which agreements ``x`` (B, m) the country ratifies (B,), by the true thresholds,
+        or, ``believed``, by the negotiator's reading of them."""
         s = self.salience[wi[:, None], :, k].transpose(0, 2, 1)
         v = x if self.side == "US" else 1.0 - x
-        ok = _value(s, v[:, None, :])[..., 0] >= bar_shift + self.threshold[wi] - TOL
+        theta = self.threshold[wi] + (self.error[wi] if believed else 0.0)
+        ok = _value(s, v[:, None, :])[..., 0] >= bar_shift + theta - TOL
         ok |= ~self.active[wi]
         if self.rule is RatificationRule.all:
             return ok.all(axis=1)
@@ -155,13 +158,18 @@ def point(x_path, reach, side):
     return x_path[rows, i] * (1 - f) + x_path[rows, i + 1] * f
 
 
-def floor(x_path, reach, w, side):
-    """The negotiator's own value (normalised on the table) at the end of the win-set it
-    believes in (B,): ``EMPTY`` when the win-set is empty, -inf when it is the whole frontier."""
+def floor(x_path, reach, w, d_us, d_mx, trust_us, trust_mx, side):
+    """The negotiator's own value, risk-adjusted as it bargains (docs/model.md §3.1) and
+    normalised on the table, at the end of the win-set it believes in (B,): ``EMPTY`` when
+    the win-set is empty, -inf when it is the whole frontier."""
     m = x_path.shape[2]
     x = point(x_path, reach, side)
-    v = x if side == "US" else 1.0 - x
-    own = np.sum(w * v, axis=1) / np.where(w.sum(1) > 0, w.sum(1), 1.0)
+    lo, length, f_us, f_mx = segment_factors(d_us, d_mx, trust_us, trust_mx)  # (B, m, 3)
+    if side == "US":  # the US's value accrues as x rises, Mexico's as it falls
+        per_issue = np.sum(f_us * np.clip(x[..., None] - lo, 0.0, length), axis=-1)
+    else:
+        per_issue = np.sum(f_mx * np.clip(lo + length - x[..., None], 0.0, length), axis=-1)
+    own = np.sum(w * per_issue, axis=1) / np.where(w.sum(1) > 0, w.sum(1), 1.0)
     return np.where(reach < 0, EMPTY, np.where(reach >= m, -np.inf, own))
 
 
@@ -174,7 +182,7 @@ class Home:
 
     def __init__(self, rat_us, rat_mx, wi, k, w_us, w_mx, d_us, d_mx, lever, penalty_us,
                  penalty_mx):  # fmt: skip
-        self.wi, self.k = wi, k
+        self.wi, self.k, self.d_us, self.d_mx = wi, k, d_us, d_mx
         self.sides = [
             (side, rats, w, rats.no_deal(wi, k, d, lever, pen) if rats is not None else None)
             for side, rats, w, d, pen in (
@@ -191,26 +199,32 @@ class Home:
             for _, rats, _, bar in self.sides
         ]
 
-    def floors(self, r_us, r_mx):
-        """The reservations raised to each negotiator's win-set floor, where it binds."""
+    def floors(self, r_us, r_mx, trust_us, trust_mx):
+        """The reservations raised to each negotiator's win-set floor, where it binds;
+        ``trust_*`` (B,) the trust each side bargains with."""
         out = []
         for (side, _, w, _), reach, r in zip(self.sides, self.reaches(), (r_us, r_mx), strict=True):
             if reach is not None:
-                f = floor(self.path, reach, w, side)
+                f = floor(self.path, reach, w, self.d_us, self.d_mx, trust_us, trust_mx, side)
                 r = np.where(f > r + TOL, f, r)
             out.append(r)
         return tuple(out)
 
-    def rejected(self, o):
-        """Agreements (``o.agreed``, ``o.x``) each side's ratifiers reject, (B,) each."""
-        out = []
+    def verdicts(self, o):
+        """Each side's verdicts on the agreements (``o.agreed``, ``o.x``), (B,) each: which
+        its negotiator declines to sign, believing its ratifiers would reject them, and
+        which its ratifiers would in fact reject (all False for a side without ratifiers)."""
+        x = np.where(o.agreed[:, None], o.x, 0.5)  # any position: only agreements count
+        none = np.zeros(len(self.wi), bool)
+        unsigned, rejected = [], []
         for _, rats, _, bar in self.sides:
             if rats is None:
-                out.append(np.zeros(len(self.wi), bool))
+                unsigned.append(none)
+                rejected.append(none)
                 continue
-            x = np.where(o.agreed[:, None], o.x, 0.5)  # any position: only agreements count
-            out.append(o.agreed & ~rats.approve(self.wi, self.k, x, bar))
-        return tuple(out)
+            unsigned.append(o.agreed & ~rats.approve(self.wi, self.k, x, bar, believed=True))
+            rejected.append(o.agreed & ~rats.approve(self.wi, self.k, x, bar))
+        return unsigned, rejected
 
     def winsets(self):
         """Each side's believed win-set as a share of the frontier (B,); NaN without ratifiers."""

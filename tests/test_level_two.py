@@ -149,6 +149,10 @@ def test_linkage_lets_a_veto_player_on_one_issue_block_both(tmp_path):
     assert (apart.metrics["agreement.trade"] == 1).all()
     assert (apart.metrics["agreement.security"] == 0).all()
     assert (together.metrics["agreement_rate"] == 0).all()
+    # known win-sets: whatever is signed passes, so nothing is lost at home
+    assert (together.metrics["involuntary"] == 0).all() and (
+        apart.metrics["involuntary"] == 0
+    ).all()
 
 
 # --- the ratification rule, by hand ---------------------------------------------------------
