@@ -206,7 +206,7 @@ def paths(tab: Tables):
     }
 
 
-def _position(path: Path, side: str, budget) -> np.ndarray:
+def position(path: Path, side: str, budget) -> np.ndarray:
     """Issue positions (B, m) of the offer that spends ``budget`` along ``path``."""
     moved = path.moved(budget)
     moved = moved.reshape(moved.shape[0], -1, 3).sum(axis=2)
@@ -217,7 +217,7 @@ def offer(tab: Tables, proposer: str, aspiration) -> np.ndarray:
     """The package ``proposer`` ("us" or "mx") offers at ``aspiration`` (B,): the LP
     optimum of its estimate of the partner's value subject to its own value >= aspiration."""
     path = paths(tab)[proposer]
-    return _position(path, proposer, np.maximum(path.top - aspiration, 0.0))
+    return position(path, proposer, np.maximum(path.top - aspiration, 0.0))
 
 
 TOL = 1e-12  # acceptance tolerance: ties in exact arithmetic must not hinge on rounding
@@ -270,7 +270,7 @@ def negotiate(
     from sim import kernel  # Numba: only where tables are negotiated, not where they are drawn
 
     B, m = tab.w_us.shape
-    t, r_us, r_mx = _times(rounds, first_mover)
+    t, r_us, r_mx = turns(rounds, first_mover)
     power, which = power or powers(t, np.concatenate([tab.e_us, tab.e_mx]))
     first_us, first_mx = np.empty(B, np.intp), np.empty(B, np.intp)
     best_us, best_mx = np.empty(B), np.empty(B)
@@ -304,7 +304,7 @@ def reference(tab: Tables, rounds: int, first_mover: str = "US") -> Outcome:
     best_us = mx_ex.partner_value(np.maximum(mx_ex.top - tab.r_mx, 0)[:, None])[:, 0]
     best_mx = us_ex.partner_value(np.maximum(us_ex.top - tab.r_us, 0)[:, None])[:, 0]
 
-    t, r_us, r_mx = _times(rounds, first_mover)
+    t, r_us, r_mx = turns(rounds, first_mover)
     a_us = Aspiration(t, tab.r_us, best_us, tab.e_us)
     a_mx = Aspiration(t, tab.r_mx, best_mx, tab.e_mx)
     first_us = _first_acceptance(p["us"], a_us, a_mx, r_us, rounds)  # Mexico accepts
@@ -319,7 +319,7 @@ def reference(tab: Tables, rounds: int, first_mover: str = "US") -> Outcome:
     at = np.minimum(agree_round, rounds - 1)
     for side, a, mask in (("us", a_us, agreed & by_us), ("mx", a_mx, agreed & ~by_us)):
         if mask.any():
-            x[mask] = _position(p[side], side, p[side].top - a.at(at))[mask]
+            x[mask] = position(p[side], side, p[side].top - a.at(at))[mask]
     return Outcome(agreed, x, agree_round, None, np.stack([best_us, best_mx], axis=1))
 
 
@@ -328,7 +328,7 @@ def times(rounds: int) -> np.ndarray:
     return np.arange(rounds) / max(rounds - 1, 1)
 
 
-def _times(rounds: int, first_mover: str):
+def turns(rounds: int, first_mover: str):
     """The times of the rounds in [0, 1], and the rounds in which each side offers."""
     r, t = np.arange(rounds), times(rounds)
     return (

@@ -175,7 +175,7 @@ def _first(path, top, res_p, span_p, w_p, res_r, span_r, w_r, power, turns, roun
 
 @njit(inline="always")
 def _positions(seg, path, order, key, budget, us, moved, x):
-    """``bargaining._position``: the offer spending ``budget``, issue by issue, into ``x``."""
+    """``bargaining.position``: the offer spending ``budget``, issue by issue, into ``x``."""
     S = seg.shape[1]
     for i in range(S):
         j = order[i]

@@ -239,15 +239,14 @@ class LinkageModel(mesa.Model):
             o = negotiate(tab, cfg.rounds, cfg.first_mover.value, record=kept, power=power)
             ok = o.agreed
             if self.level_two:
-                # a negotiator does not sign what it believes its ratifiers would reject; a
-                # signed agreement they do reject is not implemented (involuntary defection)
-                unsigned, rejected = home.verdicts(o)
-                ok = ok & ~unsigned[0] & ~unsigned[1]
+                # a negotiator signs only what it expects its ratifiers to pass; a signed
+                # agreement they do reject is not implemented (involuntary defection)
+                o = home.sign(tab, o, cfg.rounds, cfg.first_mover.value)
+                rejected = home.rejected(o)
                 for side, no in enumerate(rejected):
-                    no = no & ok
                     unratified[side][:] += np.bincount(wi, no * 1.0, minlength=W)
                     lost[side][wi[:, None], k] = no[:, None]
-                ok = ok & ~rejected[0] & ~rejected[1]
+                ok = o.agreed & ~rejected[0] & ~rejected[1]
             agreed[wi[:, None], k] = ok[:, None]
             x[wi[:, None], k] = o.x
             threat[wi[th]] = True

@@ -82,6 +82,13 @@ def names(cfg: Config) -> list[str]:
 
 
 def _unknown(cfg: Config, name: str, value) -> ConfigError:
+    parts = name.split(".")
+    if len(parts) > 4 and parts[0] == "countries" and parts[2] == "ratifiers":
+        known = [r.name for r in getattr(cfg.countries, parts[1], cfg.countries.MX).ratifiers]
+        return ConfigError(
+            name, value, f"a parameter of a ratifier in countries.{parts[1]}.ratifiers {known}: "
+            "threshold, weight or salience.<issue>",
+        )  # fmt: skip
     close = difflib.get_close_matches(name, names(cfg), n=3)
     hint = f"did you mean {' or '.join(close)}?" if close else "docs/model.md §10 lists them"
     structural = name in STRUCTURAL or name.split(".")[0] in NOT_PARAMETERS

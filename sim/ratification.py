@@ -23,8 +23,12 @@ win-set it believes in: that value is a floor under its reservation.
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
+
 import numpy as np
 
+from sim import bargaining
+from sim.bargaining import Aspiration, Tables
 from sim.cells import seed_sequence
 from sim.config import Config, RatificationRule
 from sim.issues import segment_factors
@@ -210,21 +214,44 @@ class Home:
             out.append(r)
         return tuple(out)
 
-    def verdicts(self, o):
-        """Each side's verdicts on the agreements (``o.agreed``, ``o.x``), (B,) each: which
-        its negotiator declines to sign, believing its ratifiers would reject them, and
-        which its ratifiers would in fact reject (all False for a side without ratifiers)."""
-        x = np.where(o.agreed[:, None], o.x, 0.5)  # any position: only agreements count
-        none = np.zeros(len(self.wi), bool)
-        unsigned, rejected = [], []
+    def passes(self, x, rows=None, believed=False):
+        """Whether both countries ratify the agreements ``x`` (len(rows), m) of the tables
+        ``rows`` (default all), by the true thresholds or the negotiators' reading."""
+        rows = np.arange(len(self.wi)) if rows is None else rows
+        ok = np.ones(len(rows), bool)
         for _, rats, _, bar in self.sides:
-            if rats is None:
-                unsigned.append(none)
-                rejected.append(none)
-                continue
-            unsigned.append(o.agreed & ~rats.approve(self.wi, self.k, x, bar, believed=True))
-            rejected.append(o.agreed & ~rats.approve(self.wi, self.k, x, bar))
-        return unsigned, rejected
+            if rats is not None:
+                ok &= rats.approve(self.wi[rows], self.k[rows], x, bar[rows], believed)
+        return ok
+
+    def sign(self, tab, o, rounds: int, first_mover: str):
+        """The agreements the negotiators sign: where a table's first agreement is one a
+        negotiator expects its ratifiers to reject, bargaining goes on to the first later
+        offer the responder accepts and both expect to pass (none: no agreement).
+        Returns ``o`` with ``agreed``, ``x`` and ``round`` so amended."""
+        x = np.where(o.agreed[:, None], o.x, 0.5)  # any position: only agreements count
+        rows = np.nonzero(o.agreed & ~self.passes(x, believed=True))[0]
+        if len(rows) == 0:
+            return o
+        sub = Tables(*(getattr(tab, f.name)[rows] for f in fields(tab)))
+
+        def passes(pos, cols):
+            return self.passes(pos, rows[cols], believed=True)
+
+        found, x_new = _search(sub, o.best[rows], o.round[rows], rounds, first_mover, passes)
+        agreed, x, at = o.agreed.copy(), o.x.copy(), o.round.copy()
+        agreed[rows], at[rows] = found < rounds, found
+        x[rows] = np.where((found < rounds)[:, None], x_new, np.nan)
+        return replace(o, agreed=agreed, x=x, round=at)
+
+    def rejected(self, o):
+        """Signed agreements each side's ratifiers reject, (B,) each (none without ratifiers)."""
+        x = np.where(o.agreed[:, None], o.x, 0.5)
+        none = np.zeros(len(self.wi), bool)
+        return tuple(
+            none if rats is None else o.agreed & ~rats.approve(self.wi, self.k, x, bar)
+            for _, rats, _, bar in self.sides
+        )
 
     def winsets(self):
         """Each side's believed win-set as a share of the frontier (B,); NaN without ratifiers."""
@@ -233,3 +260,28 @@ class Home:
             np.full(len(self.wi), np.nan) if reach is None else np.clip(reach, 0, m) / m
             for reach in self.reaches()
         )
+
+
+def _search(tab, best, after, rounds: int, first_mover: str, passes):
+    """The first offer after round ``after`` (B,) that the responder accepts (section 3.5 of
+    docs/model.md) and ``passes(positions, rows)`` approves, per table: its round (``rounds``:
+    none) and positions (B, m). Array code, for the few tables that need it."""
+    B, m = tab.w_us.shape
+    p = bargaining.paths(tab)
+    t, turns_us, turns_mx = bargaining.turns(rounds, first_mover)
+    a_us = Aspiration(t, tab.r_us, best[:, 0], tab.e_us).all()
+    a_mx = Aspiration(t, tab.r_mx, best[:, 1], tab.e_mx).all()
+    found, x = np.full(B, rounds), np.full((B, m), np.nan)
+    for side, own, other, turns in (("us", a_us, a_mx, turns_us), ("mx", a_mx, a_us, turns_mx)):
+        path = p[side]
+        budget = path.top[:, None] - own[:, turns]
+        accepts = path.partner_value(budget) >= other[:, turns] - bargaining.TOL
+        accepts &= turns[None, :] > after[:, None]
+        for j, r in enumerate(turns):
+            rows = np.nonzero(accepts[:, j] & (found > r))[0]
+            if len(rows) == 0:
+                continue
+            pos = bargaining.position(path, side, budget[:, j])[rows]
+            ok = passes(pos, rows)
+            found[rows[ok]], x[rows[ok]] = r, pos[ok]
+    return found, x

@@ -209,3 +209,11 @@ def test_ratifier_parameters_are_sweep_axes():
     m.run_for(2)
     per_cell = m.metrics["winset_mx"].reshape(3, 20)[:, 0]
     assert per_cell[0] > per_cell[1] > per_cell[2]
+
+
+def test_a_ratifier_parameter_of_no_ratifier_is_refused_by_name():
+    from sim import params
+
+    cfg = load(["experiment=single"])
+    with pytest.raises(ConfigError, match=r"a ratifier in countries.MX.ratifiers \[\]"):
+        params.point(cfg, {f"{R}.congress.threshold": 0.2})
