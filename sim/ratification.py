@@ -112,9 +112,12 @@ class Ratifiers:
 
 
 def _normals(cfg, block, side, J, paired):
-    seq = seed_sequence(cfg.seed, block.cell, paired).spawn(1)[0]
-    z = np.random.default_rng(seq).standard_normal((cfg.replications, 2, J))
-    return z[block.start : block.stop, 0 if side == "US" else 1]
+    """Standard normals (block.size, J) for ``side``'s ratifiers: from a child of the cell's
+    seed sequence, one per side, whole replications at a time (so a world's draws do not
+    depend on its block)."""
+    seq = seed_sequence(cfg.seed, block.cell, paired).spawn(2)[0 if side == "US" else 1]
+    z = np.random.default_rng(seq).standard_normal((cfg.replications, J))
+    return z[block.start : block.stop]
 
 
 def _value(s, v):

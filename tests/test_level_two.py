@@ -217,3 +217,20 @@ def test_a_ratifier_parameter_of_no_ratifier_is_refused_by_name():
     cfg = load(["experiment=single"])
     with pytest.raises(ConfigError, match=r"a ratifier in countries.MX.ratifiers \[\]"):
         params.point(cfg, {f"{R}.congress.threshold": 0.2})
+
+
+def test_the_misreading_of_a_world_does_not_depend_on_its_block():
+    from sim.cells import Block
+
+    over = [f"{R}=[{{name: a, salience: {{trade: 1}}}}, {{name: b, salience: {{security: 1}}}}]",
+            "countries.US.ratifiers=[{name: c, salience: {trade: 1}}]", "ratification.noise=0.2",
+            "experiment=single", "replications=10"]  # fmt: skip
+    cfg = load(over)
+    cell = design.single(cfg)
+    whole = LinkageModel(cfg, blocks=[Block(cell, 0, 10)])
+    parts = LinkageModel(cfg, blocks=[Block(cell, 0, 4), Block(cell, 4, 10)])
+    for side in ("us", "mx"):
+        a, b = getattr(whole, side).ratifiers.error, getattr(parts, side).ratifiers.error
+        assert np.array_equal(a, b) and np.all(a != 0)
+    # the two sides' misreadings are drawn apart
+    assert not np.isin(whole.us.ratifiers.error, whole.mx.ratifiers.error).any()
