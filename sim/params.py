@@ -23,7 +23,7 @@ from functools import cache
 
 import numpy as np
 
-from sim.config import UNIT, Config, ConfigError, Range
+from sim.config import UNIT, Config, ConfigError, Range, RatifierConfig
 
 SIDES = ("US", "MX")
 VECTORS = ("salience", "disagreement")  # per-issue values of a country
@@ -57,9 +57,9 @@ def scalars() -> dict[str, Range | None]:
     return out
 
 
+# a ratifier's numeric fields, with the ranges its schema gives them
 RATIFIER_SCALARS = {
-    "threshold": Range(-1.0, 1.0, note="utility margin over no deal"),
-    "weight": Range(0.0),
+    f.name: f.metadata["rule"] for f in fields(RatifierConfig) if f.name in ("threshold", "weight")
 }
 
 
