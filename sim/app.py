@@ -189,7 +189,8 @@ def ratifiers_html(model: SeminarModel) -> str:
         "<div class='linkage-ratifiers'><p><b>Ratifiers at home (level II).</b> An agreement "
         "is implemented only if each country's ratifiers pass it: a ratifier approves when the "
         "deal, by its own weights, beats no deal by its margin.</p>"
-        "<table style='font-size:13px'><tr><th>country</th><th>ratifier</th><th>weights</th>"
+        "<table style='font-size:13px; border-spacing:10px 2px; text-align:left'>"
+        "<tr><th>country</th><th>ratifier</th><th>weights</th>"
         "<th>margin</th><th>say</th></tr>" + "".join(rows) + f"</table>{done}</div>"
     )
 

@@ -343,6 +343,20 @@ def test_app_in_chromium(browser, request, tmp_path):
     assert other.get_by_text("Worlds 50", exact=True).is_visible()
     other.get_by_role("button", name="Step").click()
     other.get_by_text("episode 1 of 20").wait_for()
+    # the ratifier panel (level II): the 2020 security law's approval becomes a Mexican veto
+    # player at episode 12
+    choose(other, "Scenario", "cienfuegos_2020")
+    other.get_by_text("Scenario: cienfuegos_2020").wait_for()
+    other.get_by_role("button", name="Reset").click()
+    other.get_by_text("episode 0 of 20").wait_for()
+    assert "no say yet" in other.locator(".linkage-ratifiers").inner_text()
+    for _ in range(12):
+        step(other)
+    other.get_by_text("episode 12 of 20").wait_for()
+    panel = other.locator(".linkage-ratifiers").inner_text()
+    assert re.search(r"security_law\s+security 1\.00\s+\+0\.25\s+veto", panel), panel
+    assert re.search(r"win-set on the whole package \(share of its frontier\): MX \d+%", panel)
+    seminar_ready(other)
     other.context.close()
     assert page.get_by_text("episode 8 of 20").is_visible()
 
