@@ -234,3 +234,19 @@ def test_the_misreading_of_a_world_does_not_depend_on_its_block():
         assert np.array_equal(a, b) and np.all(a != 0)
     # the two sides' misreadings are drawn apart
     assert not np.isin(whole.us.ratifiers.error, whole.mx.ratifiers.error).any()
+
+
+def test_ratifier_parameters_are_design_columns(tmp_path):
+    rows = tmp_path / "design.csv"
+    rows.write_text(
+        f"framework,{R}.congress.threshold,{R}.congress.salience.security\nlinked,0.0,1\n"
+        "linked,0.3,1\n"
+    )
+    r = f"{R}=[{{name: congress, salience: {{sovereignty: 1}}}}]"
+    cfg = load(["experiment=design", f"design.file={rows}", r, "replications=5", "episodes=1"])
+    m = LinkageModel(cfg, design.cells(cfg))
+    m.step()
+    s = m.mx.ratifiers.salience[:, 0, m.issues.index("security")]
+    assert (s[:5] == 1).all() and (s[5:] == 1).all()
+    first, second = m.metrics["winset_mx"][:5], m.metrics["winset_mx"][5:]
+    assert (first > second).all()
