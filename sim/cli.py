@@ -23,7 +23,7 @@ from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
 from sim import pool
-from sim.config import ANALYSED, ConfigError, register, to_config
+from sim.config import ANALYSED, ConfigError, ExperimentName, register, to_config
 from sim.errors import one_line, unparsable
 from sim.sweep import StopRun
 
@@ -73,6 +73,16 @@ def _main(dcfg: DictConfig) -> None:
         if os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise
         fail(str(ex), out)
+    if cfg.experiment.name is ExperimentName.patterns:  # the record's patterns: own runs
+        from sim.analysis import record
+
+        try:
+            files = record.write(cfg, out)
+        except OSError as ex:
+            stop(f"{ex.filename or out}: {ex.strerror or ex}", 1)
+        log.info("wrote %s", ", ".join(p.name for p in files.values()))
+        print(f"linkage: results in {out}")
+        return
     store = None if cfg.store is None else Path(HydraConfig.get().runtime.cwd) / cfg.store
     # The figures are drawn by a process forked now, which loads matplotlib on the core this
     # one leaves idle while it loads the engine.

@@ -69,6 +69,7 @@ class ExperimentName(Enum):
     design = "design"
     sensitivity = "sensitivity"
     discovery = "discovery"
+    patterns = "patterns"
 
 
 # experiments over a sampled space, analysed after the run by ``sim.analysis``
@@ -531,6 +532,31 @@ MAX_WORLD_ROWS_PER_CELL = 2_000_000
 
 
 @dataclass
+class PatternsConfig:
+    """``experiment=patterns``: the record's stylised patterns checked against the model
+    (``sim/patterns.py``, ``sim/analysis/record.py``)."""
+
+    # the patterns and the evidence base they cite, relative to where linkage is started
+    file: str = "seeds/patterns.yaml"
+    evidence: str = "seeds/evidence.yaml"
+    ids: list[str] = field(default_factory=list)  # run only these; empty: every pattern
+
+    def check(self, key: str, root: Config) -> None:
+        if root.experiment.name is not ExperimentName.patterns:
+            return
+        for name in ("file", "evidence"):
+            path = Path(getattr(self, name))
+            if not path.is_file():
+                raise ConfigError(f"{key}.{name}", str(path), "an existing YAML file")
+        from sim import patterns
+
+        known = [p.id for p in patterns.load(self.file, self.evidence)]
+        for pid in self.ids:
+            if pid not in known:
+                raise ConfigError(f"{key}.ids", pid, f"an id of {self.file}")
+
+
+@dataclass
 class OutputConfig:
     worlds: bool = False  # also write one row per world and episode (worlds.csv)
     trajectories: bool = True  # write one row per cell and episode (trajectories.csv)
@@ -663,6 +689,7 @@ class Config:
     space: SpaceConfig = field(default_factory=SpaceConfig)
     sensitivity: SensitivityConfig = field(default_factory=SensitivityConfig)
     discovery: DiscoveryConfig = field(default_factory=DiscoveryConfig)
+    patterns: PatternsConfig = field(default_factory=PatternsConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     figures: FiguresConfig = field(default_factory=FiguresConfig)
     trust: float = param(0.5, UNIT)  # initial trust, both sides (docs/model.md §5)
@@ -816,5 +843,17 @@ def load(overrides: list[str] | tuple[str, ...] = (), config_dir: str | None = N
     overrides = list(overrides)
     if config_dir is not None:
         overrides.append(f"hydra.searchpath=[file://{Path(config_dir).resolve()}]")
-    with initialize_config_module("sim.conf", version_base="1.3"):
-        return to_config(compose("config", overrides=overrides))
+    from hydra.core.global_hydra import GlobalHydra
+
+    # inside a running ``linkage`` (experiment=patterns composes each scenario it runs) Hydra
+    # is already initialised: step aside for this composition, then put it back
+    gh = GlobalHydra.instance()
+    running = gh.hydra if gh.is_initialized() else None
+    gh.clear()
+    try:
+        with initialize_config_module("sim.conf", version_base="1.3"):
+            return to_config(compose("config", overrides=overrides))
+    finally:
+        if running is not None:
+            gh.clear()
+            gh.initialize(running)

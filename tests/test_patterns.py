@@ -3,8 +3,11 @@ file loads and covers the papers; a pattern that names what does not exist is re
 its id and field."""
 
 import copy
+import subprocess
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -87,3 +90,80 @@ def test_a_reference_inherits_what_it_does_not_name():
     assert p.against.scenario == p.run.scenario and p.against.metric == p.run.metric
     assert (p.against.first, p.against.last) == (p.run.first, p.run.last)
     assert p.against.overrides == ("events=[]",) and p.run.overrides == ()
+
+
+SMALL = """
+patterns:
+  - id: pat-zambada-trust
+    claim: The capture costs Mexican trust.
+    evidence: [ev-zambada-capture-2024]
+    period: {start: 2024-07, end: 2024-09}
+    scenario: zambada_2024
+    framework: delinked
+    metric: trust_mx
+    episodes: [7, 9]
+    direction: below
+    against: {overrides: ["events=[]"]}
+  - id: pat-zambada-trust-high
+    claim: A threshold the model cannot meet, to see a failure reported as one.
+    evidence: [ev-payan-low-trust-unilateralism]
+    period: {start: 2024-01, end: 2024-12}
+    scenario: zambada_2024
+    framework: delinked
+    metric: trust_mx
+    episodes: [1, 12]
+    direction: above
+    against: 0.99
+"""
+
+
+def run_patterns(linkage_cmd, tmp_path, *extra):
+    (tmp_path / "p.yaml").write_text(SMALL)
+    out = tmp_path / "run"
+    proc = subprocess.run(
+        [linkage_cmd, "experiment=patterns", f"patterns.file={tmp_path / 'p.yaml'}",
+         f"patterns.evidence={EVIDENCE}", "replications=30", f"hydra.run.dir={out}", *extra],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    return proc, out
+
+
+def test_experiment_patterns_reads_each_pattern_from_the_runs_as_worlds_csv_does(
+    linkage_cmd, tmp_path
+):
+    proc, out = run_patterns(linkage_cmd, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "1 of 2 patterns reproduced" in proc.stdout
+    table = pd.read_csv(out / "patterns.csv")
+    assert list(table.id) == ["pat-zambada-trust", "pat-zambada-trust-high"]
+    assert list(table["pass"]) == [True, False]
+    assert (table["pass"] == (table.margin > 0)).all()
+    assert (out / "figures" / "patterns.png").stat().st_size > 5_000
+    # the same numbers from the command line's own per-world table, computed apart
+    for name, extra in (("with", []), ("without", ["events=[]"])):
+        w = tmp_path / name
+        subprocess.run(
+            [linkage_cmd, "scenario=zambada_2024", "framework=delinked", "experiment=single",
+             "replications=30", "output.worlds=true", "store=null", "figures.enabled=false",
+             f"hydra.run.dir={w}", *extra],
+            check=True, capture_output=True, timeout=300,
+        )  # fmt: skip
+        worlds = pd.read_csv(w / "worlds.csv")
+        window = worlds[(worlds.episode >= 7) & (worlds.episode <= 9)]
+        per_world = window.groupby("world").trust_mx.mean()
+        got = table.loc[0, "value" if name == "with" else "against"]
+        assert abs(per_world.mean() - got) < 1e-12, (name, per_world.mean(), got)
+        if name == "with":
+            half = 1.959963984540054 * per_world.std(ddof=1) / np.sqrt(len(per_world))
+            assert abs(table.loc[0, "value_high"] - got - half) < 1e-12
+    assert table.loc[0, "margin"] == pytest.approx(table.loc[0, "against"] - table.loc[0, "value"])
+
+
+def test_experiment_patterns_refuses_a_missing_file_and_an_unknown_id(linkage_cmd, tmp_path):
+    proc, _ = run_patterns(linkage_cmd, tmp_path, "patterns.ids=[pat-nothing]")
+    assert proc.returncode == 2 and "patterns.ids='pat-nothing'" in proc.stderr
+    proc = subprocess.run(
+        [linkage_cmd, "experiment=patterns", "patterns.file=nowhere.yaml",
+         f"hydra.run.dir={tmp_path / 'x'}"], capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "patterns.file='nowhere.yaml'" in proc.stderr
