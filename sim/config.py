@@ -74,6 +74,8 @@ class ExperimentName(Enum):
 
 # experiments over a sampled space, analysed after the run by ``sim.analysis``
 ANALYSED = (ExperimentName.sensitivity, ExperimentName.discovery)
+# experiments whose multirun jobs keep their own outputs: no merged cells.csv
+UNMERGED = (*ANALYSED, ExperimentName.patterns)
 
 
 class SensitivityMethod(Enum):
@@ -854,6 +856,6 @@ def load(overrides: list[str] | tuple[str, ...] = (), config_dir: str | None = N
         with initialize_config_module("sim.conf", version_base="1.3"):
             return to_config(compose("config", overrides=overrides))
     finally:
-        if running is not None:
-            gh.clear()
-            gh.initialize(running)
+        if running is not None:  # Hydra's context restores a copy of the singleton: ask again
+            GlobalHydra.instance().clear()
+            GlobalHydra.instance().initialize(running)

@@ -22,7 +22,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 from omegaconf import open_dict
 
-from sim.config import ANALYSED, ConfigError, to_config
+from sim.config import UNMERGED, ConfigError, to_config
 from sim.errors import one_line
 
 
@@ -81,7 +81,7 @@ class MergeCallback(Callback):
 
         root = Path(config.hydra.sweep.dir)
         name = config.experiment.name
-        if getattr(name, "value", name) in {e.value for e in ANALYSED}:  # each job's own cells
+        if getattr(name, "value", name) in {e.value for e in UNMERGED}:  # each job's own files
             print(f"linkage: {root}: each job holds its own analysis; no merged tables")
             return
         try:

@@ -167,3 +167,17 @@ def test_experiment_patterns_refuses_a_missing_file_and_an_unknown_id(linkage_cm
          f"hydra.run.dir={tmp_path / 'x'}"], capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert proc.returncode == 2 and "patterns.file='nowhere.yaml'" in proc.stderr
+
+
+def test_experiment_patterns_runs_as_a_multirun(linkage_cmd, tmp_path):
+    (tmp_path / "p.yaml").write_text(SMALL)
+    proc = subprocess.run(
+        [linkage_cmd, "-m", "experiment=patterns", f"patterns.file={tmp_path / 'p.yaml'}",
+         f"patterns.evidence={EVIDENCE}", "patterns.ids=[pat-zambada-trust-high]",
+         "replications=10,20", f"hydra.sweep.dir={tmp_path / 'm'}"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    for job in ("0", "1"):
+        table = pd.read_csv(tmp_path / "m" / job / "patterns.csv")
+        assert list(table.id) == ["pat-zambada-trust-high"]
