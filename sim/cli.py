@@ -77,7 +77,8 @@ def _main(dcfg: DictConfig) -> None:
         from sim.analysis import record
 
         try:
-            files = record.write(cfg, out)
+            values = record.model_overrides(list(HydraConfig.get().overrides.task))
+            files = record.write(cfg, out, tuple(values))
         except OSError as ex:
             stop(f"{ex.filename or out}: {ex.strerror or ex}", 1)
         log.info("wrote %s", ", ".join(p.name for p in files.values()))

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from sim import patterns
+from sim.analysis import record
 from sim.config import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,6 +119,7 @@ patterns:
 
 
 def run_patterns(linkage_cmd, tmp_path, *extra):
+    tmp_path.mkdir(exist_ok=True)
     (tmp_path / "p.yaml").write_text(SMALL)
     out = tmp_path / "run"
     proc = subprocess.run(
@@ -181,3 +183,15 @@ def test_experiment_patterns_runs_as_a_multirun(linkage_cmd, tmp_path):
     for job in ("0", "1"):
         table = pd.read_csv(tmp_path / "m" / job / "patterns.csv")
         assert list(table.id) == ["pat-zambada-trust-high"]
+
+
+def test_model_values_on_the_command_line_apply_to_every_run(linkage_cmd, tmp_path):
+    _, plain = run_patterns(linkage_cmd, tmp_path, "patterns.ids=[pat-zambada-trust-high]")
+    proc, high = run_patterns(linkage_cmd, tmp_path / "b", "patterns.ids=[pat-zambada-trust-high]",
+                              "countries.MX.trust=0.95")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    a, b = (pd.read_csv(d / "patterns.csv").loc[0, "value"] for d in (plain, high))
+    assert b > a + 0.2  # Mexico starts trusting the US at 0.95 instead of the scenario's 0.25
+    task = ["experiment=patterns", "trust=0.3", "+patterns.ids=[x]", "hydra.run.dir=o",
+            "countries.MX.trust=0.9"]  # fmt: skip
+    assert record.model_overrides(task) == ["trust=0.3", "countries.MX.trust=0.9"]

@@ -2,7 +2,8 @@
 the model.
 
 Every distinct run the patterns read (a scenario, a framework and its edits) is simulated once,
-in process, with the experiment's ``replications`` and ``seed``; every pattern then reads its
+in process, with the experiment's ``replications`` and ``seed`` and the model values set on the
+command line (``trust_prior=20`` applies to every scenario); every pattern then reads its
 metric, averaged over its episodes, from its run and from its reference. A pattern's *margin*
 is how far the value lies on the side the record says: value minus what it is compared with
 for ``above``, the reverse for ``below``. It passes when the margin is positive; the 95%
@@ -45,22 +46,27 @@ def _group(run: patterns.Run) -> tuple:
     return run.scenario, run.framework, run.overrides
 
 
-def simulate(group: tuple, metrics: set[str], replications: int, seed: int) -> dict:
-    """One run of ``group`` (scenario, framework, overrides): per metric, (episodes, worlds)."""
+# what the command line of experiment=patterns sets that is not a model value for its runs
+NOT_FOR_RUNS = ("experiment", "patterns", "scenario", "framework", "replications", "seed",
+                "hydra", "figures", "output", "store", "jobs", "map", "design")  # fmt: skip
+
+
+def model_overrides(task: list[str]) -> list[str]:
+    """The model values among the command line's overrides (Hydra's ``overrides.task``): they
+    apply to every run, after its scenario and before the pattern's own edits."""
+    return [o for o in task if o.lstrip("+~").split("=", 1)[0].split(".")[0] not in NOT_FOR_RUNS]
+
+
+def simulate(group: tuple, metrics: set[str], replications: int, seed: int,
+             values: tuple[str, ...] = ()) -> dict:  # fmt: skip
+    """One run of ``group`` (scenario, framework, overrides), with the model ``values`` (Hydra
+    overrides) set first: per metric, (episodes, worlds)."""
     from sim import design
     from sim.model import LinkageModel
 
     scenario, framework, overrides = group
-    cfg = load_config(
-        [
-            f"scenario={scenario}",
-            f"framework={framework}",
-            "experiment=single",
-            f"replications={replications}",
-            f"seed={seed}",
-            *overrides,
-        ]
-    )
+    run = [f"scenario={scenario}", f"framework={framework}", "experiment=single"]
+    cfg = load_config([*run, f"replications={replications}", f"seed={seed}", *values, *overrides])
     model = LinkageModel(cfg, design.cells(cfg))
     out = {m: np.empty((cfg.episodes, model.worlds)) for m in metrics}
     for e in range(cfg.episodes):
@@ -84,7 +90,8 @@ def estimate(series: np.ndarray, run: patterns.Run) -> Estimate:
     return Estimate(float(np.mean(per_world)), Z * sd / np.sqrt(n), sd, n)
 
 
-def evaluate(found: list[patterns.Pattern], replications: int, seed: int) -> pd.DataFrame:
+def evaluate(found: list[patterns.Pattern], replications: int, seed: int,
+             values: tuple[str, ...] = ()) -> pd.DataFrame:  # fmt: skip
     """One row per pattern: its value, what it is compared with, the margin and the verdict."""
     runs = [p.run for p in found] + [
         p.against for p in found if isinstance(p.against, patterns.Run)
@@ -95,7 +102,7 @@ def evaluate(found: list[patterns.Pattern], replications: int, seed: int) -> pd.
     series = {}
     for i, (group, metrics) in enumerate(needed.items(), 1):
         log.info("patterns: run %d of %d: %s", i, len(needed), " ".join([*group[:2], *group[2]]))
-        series[group] = simulate(group, metrics, replications, seed)
+        series[group] = simulate(group, metrics, replications, seed, values)
 
     def of(run):
         return estimate(series[_group(run)][run.metric], run)
@@ -180,12 +187,12 @@ def figure(table: pd.DataFrame):
     return fig
 
 
-def write(cfg: Config, out: Path) -> dict[str, Path]:
+def write(cfg: Config, out: Path, values: tuple[str, ...] = ()) -> dict[str, Path]:
     """Check the patterns of ``cfg.patterns``; write ``patterns.csv`` (and the figure)."""
     found = patterns.load(cfg.patterns.file, cfg.patterns.evidence)
     if cfg.patterns.ids:
         found = [p for p in found if p.id in cfg.patterns.ids]
-    table = evaluate(found, cfg.replications, cfg.seed)
+    table = evaluate(found, cfg.replications, cfg.seed, values)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"patterns": out / "patterns.csv"}
     with written_together(list(paths.values())) as (tmp,):
