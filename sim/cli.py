@@ -23,7 +23,7 @@ from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
 from sim import pool
-from sim.config import ANALYSED, ConfigError, ExperimentName, register, to_config
+from sim.config import ANALYSED, RECORD, ConfigError, ExperimentName, register, to_config
 from sim.errors import one_line, unparsable
 from sim.sweep import StopRun
 
@@ -73,12 +73,17 @@ def _main(dcfg: DictConfig) -> None:
         if os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise
         fail(str(ex), out)
-    if cfg.experiment.name is ExperimentName.patterns:  # the record's patterns: own runs
-        from sim.analysis import record
+    if cfg.calibration.name == "none":
+        log.info("uncalibrated: free parameters at their defaults (calibration=record: fitted)")
+    else:
+        log.info("calibration=%s: the fitted free parameters", cfg.calibration.name)
+    if cfg.experiment.name in RECORD:  # the record's patterns: runs of their own
+        from sim.analysis import calibrate, record
 
+        job = record if cfg.experiment.name is ExperimentName.patterns else calibrate
         try:
             values = record.model_overrides(list(HydraConfig.get().overrides.task))
-            files = record.write(cfg, out, tuple(values))
+            files = job.write(cfg, out, tuple(values))
         except OSError as ex:
             stop(f"{ex.filename or out}: {ex.strerror or ex}", 1)
         log.info("wrote %s", ", ".join(p.name for p in files.values()))

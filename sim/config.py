@@ -13,6 +13,7 @@ every number: NaN and infinity are never allowed.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, fields, is_dataclass
 from enum import Enum
 from importlib import resources
@@ -70,12 +71,15 @@ class ExperimentName(Enum):
     sensitivity = "sensitivity"
     discovery = "discovery"
     patterns = "patterns"
+    calibrate = "calibrate"
 
 
 # experiments over a sampled space, analysed after the run by ``sim.analysis``
 ANALYSED = (ExperimentName.sensitivity, ExperimentName.discovery)
 # experiments whose multirun jobs keep their own outputs: no merged cells.csv
-UNMERGED = (*ANALYSED, ExperimentName.patterns)
+UNMERGED = (*ANALYSED, ExperimentName.patterns, ExperimentName.calibrate)
+# the record's experiments: their own runs of the patterns' scenarios, not the runner's cells
+RECORD = (ExperimentName.patterns, ExperimentName.calibrate)
 
 
 class SensitivityMethod(Enum):
@@ -544,7 +548,7 @@ class PatternsConfig:
     ids: list[str] = field(default_factory=list)  # run only these; empty: every pattern
 
     def check(self, key: str, root: Config) -> None:
-        if root.experiment.name is not ExperimentName.patterns:
+        if root.experiment.name not in RECORD:
             return
         for name in ("file", "evidence"):
             path = Path(getattr(self, name))
@@ -556,6 +560,54 @@ class PatternsConfig:
         for pid in self.ids:
             if pid not in known:
                 raise ConfigError(f"{key}.ids", pid, f"an id of {self.file}")
+
+
+# The free parameters experiment=calibrate fits, each with a uniform prior [low, high]: the
+# mechanism parameters every scenario shares (a scenario's trust, pressure and weights are its
+# own reading of the record, not fitted). Ranges as in RANGES (space.ranges), which says why.
+PRIORS = {
+    name: RANGES[name]
+    for name in (
+        "trust_prior", "forgetting", "confidence_weight", "noise",
+        "countries.US.reliability", "countries.MX.reliability",
+        "backlash.trust", "backlash.salience", "unilateral.rate",
+    )
+}  # fmt: skip
+
+
+@dataclass
+class CalibrationConfig:
+    """``experiment=calibrate`` (``sim/analysis/calibrate.py``): rejection ABC of the free
+    parameters against the record's patterns (``patterns.*``), with ELFI; and the fitted
+    set in use (the ``calibration`` group: ``none`` by default, ``record`` the fitted one)."""
+
+    name: str = "none"
+    priors: dict[str, list[float]] = field(default_factory=lambda: dict(PRIORS))
+    n: int = param(200, Range(1, 10**6, integer=True))  # posterior samples kept
+    # the share of prior draws kept: n / quantile points are simulated
+    quantile: float = param(0.05, Range(0.0, 1.0, open_low=True))
+    batch: int = param(100, Range(1, 10**5, integer=True))  # points simulated together
+    # YYYY-MM: fit only the patterns whose period ends by then; the later ones are predicted
+    until: str | None = None
+
+    def check(self, key: str, root: Config) -> None:
+        if root.experiment.name is not ExperimentName.calibrate:
+            return
+        if not self.priors:
+            raise ConfigError(f"{key}.priors", {}, "one or more parameters with [low, high]")
+        from sim import params
+
+        for name, bounds in self.priors.items():
+            if name not in params.names(root) or name in ("trust", "pressure"):
+                raise ConfigError(
+                    f"{key}.priors", name, "a free model parameter (docs/model.md §10)"
+                )
+            if len(bounds) != 2 or not bounds[0] < bounds[1]:
+                raise ConfigError(f"{key}.priors.{name}", list(bounds), "[low, high], low < high")
+            for v in bounds:
+                params.value(root, name, v)
+        if self.until is not None and not re.match(r"^\d{4}-(0[1-9]|1[0-2])$", str(self.until)):
+            raise ConfigError(f"{key}.until", self.until, "a month, YYYY-MM, or null")
 
 
 @dataclass
@@ -692,6 +744,7 @@ class Config:
     sensitivity: SensitivityConfig = field(default_factory=SensitivityConfig)
     discovery: DiscoveryConfig = field(default_factory=DiscoveryConfig)
     patterns: PatternsConfig = field(default_factory=PatternsConfig)
+    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     figures: FiguresConfig = field(default_factory=FiguresConfig)
     trust: float = param(0.5, UNIT)  # initial trust, both sides (docs/model.md §5)

@@ -31,7 +31,8 @@ VECTOR_NAMES = tuple(f"countries.{s}.{v}" for s in SIDES for v in VECTORS)
 # Parts of the config that are not model parameters, and whole-number settings that shape
 # the batch itself (they cannot differ between the worlds of one batch).
 NOT_PARAMETERS = {
-    "experiment", "map", "design", "space", "sensitivity", "discovery", "patterns", "output",
+    "experiment", "map", "design", "space", "sensitivity", "discovery", "patterns", "calibration",
+    "output",
     "figures",
     "events", "scenario",
 }  # fmt: skip

@@ -47,8 +47,9 @@ def _group(run: patterns.Run) -> tuple:
 
 
 # what the command line of experiment=patterns sets that is not a model value for its runs
-NOT_FOR_RUNS = ("experiment", "patterns", "scenario", "framework", "replications", "seed",
-                "hydra", "figures", "output", "store", "jobs", "map", "design")  # fmt: skip
+NOT_FOR_RUNS = ("experiment", "patterns", "calibration", "scenario", "framework",
+                "replications", "seed", "hydra", "figures", "output", "store", "jobs", "map",
+                "design")  # fmt: skip
 
 
 def model_overrides(task: list[str]) -> list[str]:
@@ -205,3 +206,55 @@ def write(cfg: Config, out: Path, values: tuple[str, ...] = ()) -> dict[str, Pat
         paths |= {f"figure.{p.suffix[1:]}": p for p in drawn}
     print(f"linkage: {int(table['pass'].sum())} of {len(table)} patterns reproduced")
     return paths
+
+
+def simulate_points(
+    group: tuple, metrics: set[str], names: list[str], X: np.ndarray, replications: int,
+    seed: int, values: tuple[str, ...] = (),
+) -> dict:  # fmt: skip
+    """``group`` at each of the B parameter points ``X`` (B, k) (columns ``names``), as one
+    batch of per-world parameters (docs/model.md §10): per metric, (episodes, B, replications)."""
+    from sim import cells, params
+    from sim.model import LinkageModel
+
+    scenario, framework, overrides = group
+    run = [f"scenario={scenario}", f"framework={framework}", "experiment=single"]
+    cfg = load_config([*run, f"replications={replications}", f"seed={seed}", *values, *overrides])
+    points = [
+        cells.make(cfg.scenario.name, framework,
+                   params.point(cfg, dict(zip(names, map(float, row), strict=True))),
+                   cfg.trust, cfg.pressure)
+        for row in X
+    ]  # fmt: skip
+    model = LinkageModel(cfg, points)
+    out = {m: np.empty((cfg.episodes, len(X), replications)) for m in metrics}
+    for e in range(cfg.episodes):
+        model.step()
+        for m in metrics:
+            out[m][e] = model.metrics[m].reshape(len(X), replications)
+    return out
+
+
+def margins(found: list[patterns.Pattern], names: list[str], X: np.ndarray, replications: int,
+            seed: int, values: tuple[str, ...] = ()) -> np.ndarray:  # fmt: skip
+    """Every pattern's margin (B, P) at each parameter point of ``X`` (B, k): the batched
+    simulator of the calibration (``sim.analysis.calibrate``)."""
+    needed: dict[tuple, set[str]] = {}
+    for p in found:
+        for r in (p.run, p.against):
+            if isinstance(r, patterns.Run):
+                needed.setdefault(_group(r), set()).add(r.metric)
+    series = {g: simulate_points(g, m, names, X, replications, seed, values)
+              for g, m in needed.items()}  # fmt: skip
+
+    def of(run):  # (B,): each point's mean over its worlds of their episode means
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            window = series[_group(run)][run.metric][run.first - 1 : run.last]
+            return np.nanmean(np.nanmean(window, axis=0), axis=1)
+
+    out = np.empty((len(X), len(found)))
+    for j, p in enumerate(found):
+        against = of(p.against) if isinstance(p.against, patterns.Run) else p.against
+        out[:, j] = (1.0 if p.direction == "above" else -1.0) * (of(p.run) - against)
+    return out

@@ -1,0 +1,207 @@
+"""``experiment=calibrate``: approximate Bayesian computation of the model's free parameters
+against the record's patterns (docs/model.md §11.2).
+
+Rejection ABC with ELFI (Lintusaari et al. 2018): parameter points are drawn from the uniform
+priors of ``calibration.priors`` in batches of ``calibration.batch``; each batch runs, as
+per-world parameters of one model per scenario run, through every pattern (``sim.analysis.
+record.margins``); the distance of a point is the size of its failures,
+
+    d(theta) = sqrt( sum_p min(margin_p(theta), 0)^2 ),
+
+so a point that reproduces every pattern is at distance 0; the ``calibration.quantile`` of
+points nearest are kept as the posterior sample. The margins of the kept points are posterior-
+predictive draws of each pattern, those of all points prior-predictive ones.
+
+With ``calibration.until`` only the patterns whose period ends by then enter the distance;
+the later patterns are then run at the kept points and at as many prior draws, and their pass
+rates compared (out-of-sample prediction).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from sim import patterns
+from sim.analysis import record
+from sim.config import Config
+from sim.files import written_together
+
+log = logging.getLogger("linkage")
+
+
+@dataclass
+class Fit:
+    """Rejection ABC's result: the prior draws and, of them, the kept (posterior) ones."""
+
+    names: list[str]
+    draws: np.ndarray  # (N, k) every prior draw
+    margins: np.ndarray  # (N, P) their margins
+    kept: np.ndarray  # (n,) indices of the draws kept, nearest first
+
+    @property
+    def posterior(self) -> np.ndarray:
+        return self.draws[self.kept]
+
+    @property
+    def distance(self) -> np.ndarray:
+        return distance(self.margins)
+
+
+def distance(margins: np.ndarray) -> np.ndarray:
+    """The size of a point's failures: sqrt(sum_p min(margin_p, 0)^2), (N,)."""
+    return np.sqrt(np.sum(np.minimum(margins, 0.0) ** 2, axis=1))
+
+
+def fit(
+    priors: dict[str, tuple[float, float]],
+    simulate: Callable[[np.ndarray, int], np.ndarray],
+    n: int,
+    quantile: float,
+    batch: int,
+    seed: int,
+    progress: bool = False,
+) -> Fit:
+    """Rejection ABC with ELFI: ``n / quantile`` draws from the uniform ``priors``, each
+    ``batch`` of them simulated at once by ``simulate(X (B, k), seed) -> margins (B, P)``; the
+    ``n`` nearest (by :func:`distance`) are kept."""
+    import elfi
+
+    names = list(priors)
+    model = elfi.ElfiModel()
+    nodes = [elfi.Prior("uniform", lo, hi - lo, model=model, name=_node(name))
+             for name, (lo, hi) in priors.items()]  # fmt: skip
+    seen_draws, seen_margins = [], []
+
+    def simulator(*columns, batch_size=1, random_state=None):
+        X = np.column_stack([np.asarray(c, float).reshape(batch_size) for c in columns])
+        m = simulate(X, int(random_state.randint(2**31 - 1)))
+        seen_draws.append(X)
+        seen_margins.append(m)
+        return m
+
+    sim = elfi.Simulator(simulator, *nodes, observed=np.zeros((1, 1)), name="margins")
+    elfi.Distance(lambda m, observed: distance(m), sim, name="d")
+    total = int(np.ceil(n / quantile))
+    elfi.Rejection(model["d"], batch_size=batch, seed=seed).sample(n, n_sim=total, bar=progress)
+    draws, margins = np.concatenate(seen_draws), np.concatenate(seen_margins)
+    kept = np.argsort(distance(margins), kind="stable")[:n]
+    return Fit(names, draws, margins, kept)
+
+
+def _node(name: str) -> str:
+    return name.replace(".", "__")  # ELFI's node names are identifiers
+
+
+def write(cfg: Config, out: Path, values: tuple[str, ...] = ()) -> dict[str, Path]:
+    """Calibrate to the patterns of ``cfg.patterns``; write posterior.csv, the posterior
+    predictive pass rates, the fitted values as a config group option, and the figures."""
+    c = cfg.calibration
+    found = patterns.load(cfg.patterns.file, cfg.patterns.evidence)
+    if cfg.patterns.ids:
+        found = [p for p in found if p.id in cfg.patterns.ids]
+    fitted = [p for p in found if c.until is None or p.end <= c.until]
+    later = [p for p in found if p not in fitted]
+    if not fitted:
+        raise ValueError(f"no pattern ends by calibration.until={c.until}")
+    names = list(c.priors)
+
+    def simulate(X, seed):
+        log.info("calibrate: %d points through %d patterns", len(X), len(fitted))
+        return record.margins(fitted, names, X, cfg.replications, seed, values)
+
+    priors = {k: (float(v[0]), float(v[1])) for k, v in c.priors.items()}
+    progress = cfg.output.progress
+    if progress is None:
+        progress = sys.stderr.isatty() and not os.environ.get("CI")
+    result = fit(priors, simulate, c.n, c.quantile, c.batch, cfg.seed, progress)
+    post = pd.DataFrame(result.posterior, columns=names)
+    post["distance"] = result.distance[result.kept]
+    rates = _rates(fitted, result.margins[result.kept], result.margins, "fitted")
+    if later:
+        rng = np.random.default_rng(cfg.seed)
+        lo, hi = np.array([priors[k] for k in names]).T
+        prior_x = lo + (hi - lo) * rng.random((len(result.kept), len(names)))
+        at_post = record.margins(later, names, result.posterior, cfg.replications, cfg.seed, values)
+        at_prior = record.margins(later, names, prior_x, cfg.replications, cfg.seed, values)
+        rates = pd.concat([rates, _rates(later, at_post, at_prior, "predicted")])
+    paths = {"posterior": out / "posterior.csv", "predictive": out / "predictive.csv",
+             "calibration": out / "calibration_record.yaml"}  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    with written_together(list(paths.values())) as (t_post, t_pred, t_yaml):
+        post.to_csv(t_post, index=False)
+        rates.to_csv(t_pred, index=False)
+        t_yaml.write_text(option(cfg, post[names].mean(), len(fitted)))
+    for kind, part in rates.groupby("use", sort=False):
+        log.info("%s patterns: posterior-predictive pass rate %.2f (prior %.2f)", kind,
+                 part.posterior.mean(), part.prior.mean())  # fmt: skip
+    if cfg.figures.enabled and cfg.figures.formats:
+        paths |= _figures(cfg, post, names, priors, out)
+    return paths
+
+
+def _rates(found, posterior_margins, prior_margins, use: str) -> pd.DataFrame:
+    """Each pattern's pass rate among posterior and prior-predictive draws."""
+    return pd.DataFrame({
+        "id": [p.id for p in found], "use": use, "period_end": [p.end for p in found],
+        "posterior": (posterior_margins > 0).mean(axis=0),
+        "prior": (prior_margins > 0).mean(axis=0),
+    })  # fmt: skip
+
+
+def option(cfg: Config, means: pd.Series, n_patterns: int) -> str:
+    """The posterior means as a ``calibration`` config group option (conf/calibration/)."""
+    c = cfg.calibration
+    lines = [
+        "# @package _global_",
+        "# The free parameters at their posterior means, fitted by rejection ABC to the",
+        f"# record's patterns ({n_patterns} of {cfg.patterns.file}"
+        + (f", those ending by {c.until}" if c.until else "")
+        + "):",
+        f"#   linkage experiment=calibrate calibration.n={c.n} calibration.quantile={c.quantile} "
+        f"calibration.batch={c.batch} replications={cfg.replications} seed={cfg.seed}",
+    ]
+    nested: dict = {"calibration": {"name": "record"}}
+    for name, value in means.items():  # dotted names as the nested keys Hydra composes
+        *parents, last = name.split(".")
+        node = nested
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = float(f"{value:.6g}")
+    return "\n".join(lines) + "\n" + yaml.safe_dump(nested, sort_keys=False)
+
+
+def _figures(cfg, post: pd.DataFrame, names, priors, out: Path) -> dict[str, Path]:
+    from sim import plot
+
+    k = len(names)
+    fig, axes = plot.figure((2.2 * k, 2.2 * k), k, k, layout="constrained", squeeze=False)
+    for i, a in enumerate(names):
+        for j, b in enumerate(names):
+            ax = axes[i, j]
+            if i == j:
+                ax.hist(post[a], bins=20, range=priors[a], color=plot.US)
+                ax.set_xlim(priors[a])
+            elif i > j:
+                ax.scatter(post[b], post[a], s=4, color=plot.US, alpha=0.5)
+                ax.set_xlim(priors[b])
+                ax.set_ylim(priors[a])
+            else:
+                ax.set_axis_off()
+            if i == k - 1:
+                ax.set_xlabel(b, fontsize=7)
+            if j == 0 and i > 0:
+                ax.set_ylabel(a, fontsize=7)
+            ax.tick_params(labelsize=6)
+    fig.suptitle(f"Posterior of the free parameters ({len(post)} kept draws; axes: prior ranges)")
+    (out / "figures").mkdir(exist_ok=True)
+    drawn = plot.save(fig, out / "figures" / "posterior", cfg.figures.formats)
+    return {f"posterior.{p.suffix[1:]}": p for p in drawn}
