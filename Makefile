@@ -10,7 +10,8 @@ $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found; install one or pass PYTHON=/path/to/python3.12" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,sweep,analysis]'
+	$(PY) -m pip install --quiet -e '.[test,sweep,analysis,calibration]'
+	$(PY) -m pip install --quiet --no-deps 'elfi==0.8.8'  # its matplotlib<3.9 pin: see pyproject
 	$(PY) -m pip install --quiet -e '.[app]'  # the seminar app; builds solara-assets (~240 MB)
 	@touch $@
 
