@@ -10,7 +10,6 @@ import pytest
 from sim.analysis import calibrate
 from sim.config import ConfigError, load
 
-pytest.importorskip("elfi", reason="ELFI is the calibration extra: make .venv/.installed")
 ROOT = Path(__file__).resolve().parents[1]
 
 

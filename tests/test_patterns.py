@@ -193,5 +193,6 @@ def test_model_values_on_the_command_line_apply_to_every_run(linkage_cmd, tmp_pa
     a, b = (pd.read_csv(d / "patterns.csv").loc[0, "value"] for d in (plain, high))
     assert b > a + 0.2  # Mexico starts trusting the US at 0.95 instead of the scenario's 0.25
     task = ["experiment=patterns", "trust=0.3", "+patterns.ids=[x]", "hydra.run.dir=o",
-            "countries.MX.trust=0.9"]  # fmt: skip
-    assert record.model_overrides(task) == ["trust=0.3", "countries.MX.trust=0.9"]
+            "countries.MX.trust=0.9", "calibration=record", "calibration.n=3"]  # fmt: skip
+    assert record.model_overrides(task) == ["trust=0.3", "countries.MX.trust=0.9",
+                                            "calibration=record"]  # fmt: skip

@@ -53,9 +53,15 @@ NOT_FOR_RUNS = ("experiment", "patterns", "calibration", "scenario", "framework"
 
 
 def model_overrides(task: list[str]) -> list[str]:
-    """The model values among the command line's overrides (Hydra's ``overrides.task``): they
-    apply to every run, after its scenario and before the pattern's own edits."""
-    return [o for o in task if o.lstrip("+~").split("=", 1)[0].split(".")[0] not in NOT_FOR_RUNS]
+    """The model values among the command line's overrides (Hydra's ``overrides.task``), and
+    the choice of a fitted set (``calibration=record``): they apply to every run, after its
+    scenario and before the pattern's own edits."""
+    keep = []
+    for o in task:
+        key = o.lstrip("+~").split("=", 1)[0]
+        if key == "calibration" or key.split(".")[0] not in NOT_FOR_RUNS:  # a fitted set: kept
+            keep.append(o)
+    return keep
 
 
 def simulate(group: tuple, metrics: set[str], replications: int, seed: int,
