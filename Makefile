@@ -44,6 +44,7 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_map.py
 	$(PY) benchmarks/bench_single.py
 	$(PY) benchmarks/bench_sensitivity.py
+	$(PY) benchmarks/bench_calibrate.py
 	$(PY) benchmarks/bench_memory.py
 	$(PY) benchmarks/bench_app.py
 

@@ -22,6 +22,8 @@ from sim.config import ConfigError, FrameworkName, scenario_names
 from sim.config import load as load_config
 
 DIRECTIONS = ("above", "below")
+# a margin no larger than this is none: two values equal up to rounding do not pass
+TOL = 1e-9
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 

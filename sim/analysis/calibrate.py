@@ -152,8 +152,8 @@ def _rates(found, posterior_margins, prior_margins, use: str) -> pd.DataFrame:
     """Each pattern's pass rate among posterior and prior-predictive draws."""
     return pd.DataFrame({
         "id": [p.id for p in found], "use": use, "period_end": [p.end for p in found],
-        "posterior": (posterior_margins > 0).mean(axis=0),
-        "prior": (prior_margins > 0).mean(axis=0),
+        "posterior": (posterior_margins > patterns.TOL).mean(axis=0),
+        "prior": (prior_margins > patterns.TOL).mean(axis=0),
     })  # fmt: skip
 
 

@@ -143,8 +143,8 @@ def evaluate(found: list[patterns.Pattern], replications: int, seed: int,
                 "margin": margin,
                 "margin_low": margin - half,
                 "margin_high": margin + half,
-                "pass": bool(margin > 0),
-                "sure": bool(margin - half > 0 or margin + half < 0),
+                "pass": bool(margin > patterns.TOL),  # equal up to rounding is no pass
+                "sure": bool(margin - half > patterns.TOL or margin + half <= patterns.TOL),
             }
         )
     return pd.DataFrame(rows)
