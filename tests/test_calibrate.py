@@ -86,3 +86,33 @@ def test_bad_calibration_config_names_the_key(override, key):
     with pytest.raises(ConfigError) as err:
         load(["experiment=calibrate", override])
     assert err.value.key == key
+
+
+def test_a_known_point_is_recovered_where_the_patterns_can_tell():
+    # patterns made from the model itself at a known point: Mexican trust after the Zambada
+    # capture and in 2024 depend strongly on how fast evidence is forgotten, and on nothing
+    # else here; the posterior must cover the point and be narrower than the prior for
+    # forgetting, and stay about as wide as the prior for the noise the patterns do not see
+    from sim import patterns
+
+    found = patterns.load(ROOT / "seeds" / "patterns.yaml", ROOT / "seeds" / "evidence.yaml")
+    found = [p for p in found if p.id in ("pat-zambada-cuts-mexican-trust",
+                                          "pat-trust-very-low-2024")]  # fmt: skip
+    names, theta = ["forgetting", "countries.US.reliability"], np.array([0.9, 0.8])
+    synthetic = calibrate.recovery_patterns(
+        found, names, theta, replications=10, seed=1, delta=0.01
+    )
+    assert len(synthetic) == 4
+
+    from sim.analysis import record
+
+    def simulate(X, seed):  # the targets' own worlds (common random numbers): 10 worlds a
+        return record.margins(synthetic, names, X, 10, seed=1)  # point cannot beat their noise
+
+    priors = {"forgetting": (0.8, 1.0), "countries.US.reliability": (0.6, 1.0)}
+    result = calibrate.fit(priors, simulate, n=30, quantile=0.1, batch=300, seed=2)
+    post = result.posterior
+    lo, hi = np.quantile(post[:, 0], [0.05, 0.95])
+    assert lo <= 0.9 <= hi and (hi - lo) < 0.5 * 0.2  # forgetting: recovered, identified
+    us = np.quantile(post[:, 1], [0.05, 0.95])
+    assert us[1] - us[0] > 0.5 * 0.4  # US reliability: these patterns cannot tell

@@ -23,7 +23,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -95,6 +95,22 @@ def fit(
     draws, margins = np.concatenate(seen_draws), np.concatenate(seen_margins)
     kept = np.argsort(distance(margins), kind="stable")[:n]
     return Fit(names, draws, margins, kept)
+
+
+def recovery_patterns(
+    found: list[patterns.Pattern], names: list[str], theta: np.ndarray, replications: int,
+    seed: int, delta: float = 0.02,
+) -> list[patterns.Pattern]:  # fmt: skip
+    """Patterns the model reproduces at the known point ``theta`` (k,), for a parameter
+    recovery: each pattern's own run, its value at ``theta`` within +-``delta`` (two one-sided
+    patterns; references are dropped)."""
+    own = [replace(p, direction="above", against=0.0) for p in found]  # margin = the value
+    at = record.margins(own, names, np.asarray(theta, float)[None, :], replications, seed)[0]
+    out = []
+    for p, v in zip(own, at, strict=True):
+        low = replace(p, id=f"{p.id}.low", against=float(v - delta))
+        out += [low, replace(p, id=f"{p.id}.high", direction="below", against=float(v + delta))]
+    return out
 
 
 def _node(name: str) -> str:
