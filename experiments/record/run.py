@@ -26,7 +26,7 @@ def run() -> None:
 
     fit = linkage("record_calibrate", *CALIBRATE)
     shutil.copy(fit / "calibration_record.yaml", ROOT / "conf" / "calibration" / "record.yaml")
-    shutil.copy(fit / "figures" / "posterior.png", FOLDER / "posterior.png")
+    small(fit / "figures" / "posterior.png", FOLDER / "posterior.png")
     posterior(say, fit)
     after = patterns(say, "record_after", "after calibration (calibration=record)",
                      "calibration=record")  # fmt: skip
@@ -42,6 +42,16 @@ def run() -> None:
     recovery(say, fit)
     outlook(say)
     say.save()
+
+
+def small(src, dst, width: int = 1100) -> None:
+    """A copy ``width`` pixels wide in 256 colours: the pair plot is large at full size."""
+    from PIL import Image
+
+    im = Image.open(src).convert("RGB")
+    im = im.resize((width, round(im.height * width / im.width)), Image.LANCZOS)
+    im.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(dst)
+    print(f"  wrote {dst.relative_to(ROOT)} ({dst.stat().st_size / 1024:.0f} KB)")
 
 
 def patterns(say: Numbers, name: str, what: str, *extra: str):
