@@ -32,7 +32,7 @@ import yaml
 
 from sim import patterns
 from sim.analysis import record
-from sim.config import Config
+from sim.config import Config, ConfigError
 from sim.files import written_together
 
 log = logging.getLogger("linkage")
@@ -127,7 +127,7 @@ def write(cfg: Config, out: Path, values: tuple[str, ...] = ()) -> dict[str, Pat
     fitted = [p for p in found if c.until is None or p.end <= c.until]
     later = [p for p in found if p not in fitted]
     if not fitted:
-        raise ValueError(f"no pattern ends by calibration.until={c.until}")
+        raise ConfigError("calibration.until", c.until, "a month by which a pattern ends")
     names = list(c.priors)
 
     def simulate(X, seed):
