@@ -80,10 +80,15 @@ def _main(dcfg: DictConfig) -> None:
     if cfg.experiment.name in RECORD:  # the record's patterns: runs of their own
         from sim.analysis import calibrate, record
 
-        job = record if cfg.experiment.name is ExperimentName.patterns else calibrate
+        store = None if cfg.store is None else Path(HydraConfig.get().runtime.cwd) / cfg.store
         try:
-            values = record.model_overrides(list(HydraConfig.get().overrides.task))
-            files = job.write(cfg, out, tuple(values))
+            values = tuple(record.model_overrides(list(HydraConfig.get().overrides.task)))
+            if cfg.experiment.name is ExperimentName.patterns:
+                files = record.write(cfg, out, values)
+            else:
+                files = calibrate.write(cfg, out, values, store)
+        except KeyboardInterrupt:
+            stop("interrupted; the same command resumes from the batches already simulated", 130)
         except OSError as ex:
             stop(f"{ex.filename or out}: {ex.strerror or ex}", 1)
         log.info("wrote %s", ", ".join(p.name for p in files.values()))

@@ -50,7 +50,8 @@ def test_calibration_writes_the_posterior_its_predictive_checks_and_a_config_opt
                  "calibration.until=2024-06")  # fmt: skip
     paths = calibrate.write(cfg, tmp_path)
     post = pd.read_csv(paths["posterior"])
-    assert list(post.columns) == ["forgetting", "countries.MX.reliability", "distance"]
+    assert list(post.columns) == ["forgetting", "countries.MX.reliability", "distance", "weight"]
+    assert post.weight.sum() == pytest.approx(1.0)
     assert len(post) == 4 and post.forgetting.between(0.8, 1.0).all()
     assert (np.diff(post.distance) >= 0).all()
     rates = pd.read_csv(paths["predictive"])
@@ -116,3 +117,41 @@ def test_a_known_point_is_recovered_where_the_patterns_can_tell():
     assert lo <= 0.9 <= hi and (hi - lo) < 0.5 * 0.2  # forgetting: recovered, identified
     us = np.quantile(post[:, 1], [0.05, 0.95])
     assert us[1] - us[0] > 0.5 * 0.4  # US reliability: these patterns cannot tell
+
+
+def test_an_interrupted_calibration_resumes_from_its_simulated_batches(tmp_path, monkeypatch):
+    from sim.analysis import record
+
+    cfg = config(tmp_path, "patterns.ids=[pat-trust-very-low-2024]", "calibration.n=4",
+                 "calibration.quantile=0.5", "calibration.batch=2")  # fmt: skip
+    cfg.figures.enabled = False
+    real, calls = record.margins, []
+
+    def interrupted(*args, **kw):
+        if len(calls) == 2:  # the third of four batches
+            raise KeyboardInterrupt
+        calls.append(1)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(record, "margins", interrupted)
+    store = tmp_path / "store"
+    with pytest.raises(KeyboardInterrupt):
+        calibrate.write(cfg, tmp_path / "first", store=store)
+    assert len(list(store.rglob("batch-*.npz"))) == 2
+
+    def counted(*args, **kw):
+        calls.append(1)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(record, "margins", counted)
+    calls.clear()
+    resumed = calibrate.write(cfg, tmp_path / "second", store=store)
+    assert len(calls) == 2  # only the two batches not simulated before
+    calls.clear()
+    again = calibrate.write(cfg, tmp_path / "third", store=store)
+    assert calls == []  # everything read back
+    for name in ("posterior", "predictive"):
+        assert resumed[name].read_bytes() == again[name].read_bytes()
+    monkeypatch.setattr(record, "margins", real)
+    fresh = calibrate.write(cfg, tmp_path / "fresh", store=tmp_path / "other")
+    assert fresh["posterior"].read_bytes() == again["posterior"].read_bytes()

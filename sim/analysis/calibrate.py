@@ -61,6 +61,30 @@ def distance(margins: np.ndarray) -> np.ndarray:
     return np.sqrt(np.sum(np.minimum(margins, 0.0) ** 2, axis=1))
 
 
+class Checkpoint:
+    """Simulated batches kept on disk (``folder/batch-<i>.npz``), so that an interrupted
+    calibration resumes: ELFI draws the same points for the same seed, and a batch whose
+    points are those kept is read back instead of simulated again."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    def get(self, i: int, X: np.ndarray) -> np.ndarray | None:
+        path = self.folder / f"batch-{i}.npz"
+        if not path.exists():
+            return None
+        with np.load(path) as kept:
+            if kept["X"].shape == X.shape and np.array_equal(kept["X"], X):
+                return kept["margins"]
+        return None
+
+    def put(self, i: int, X: np.ndarray, margins: np.ndarray) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with written_together([self.folder / f"batch-{i}.npz"]) as (tmp,):
+            with open(tmp, "wb") as f:
+                np.savez(f, X=X, margins=margins)
+
+
 def fit(
     priors: dict[str, tuple[float, float]],
     simulate: Callable[[np.ndarray, int], np.ndarray],
@@ -69,10 +93,12 @@ def fit(
     batch: int,
     seed: int,
     progress: bool = False,
+    checkpoint: Checkpoint | None = None,
 ) -> Fit:
     """Rejection ABC with ELFI: ``n / quantile`` draws from the uniform ``priors``, each
     ``batch`` of them simulated at once by ``simulate(X (B, k), seed) -> margins (B, P)``; the
-    ``n`` nearest (by :func:`distance`) are kept."""
+    ``n`` nearest (by :func:`distance`) are kept. With a ``checkpoint``, batches simulated
+    before (an interrupted run of the same calibration) are read back."""
     import elfi
 
     names = list(priors)
@@ -83,7 +109,15 @@ def fit(
 
     def simulator(*columns, batch_size=1, random_state=None):
         X = np.column_stack([np.asarray(c, float).reshape(batch_size) for c in columns])
-        m = simulate(X, int(random_state.randint(2**31 - 1)))
+        batch_seed = int(random_state.randint(2**31 - 1))
+        i = len(seen_draws)
+        m = checkpoint.get(i, X) if checkpoint is not None else None
+        if m is None:
+            m = simulate(X, batch_seed)
+            if checkpoint is not None:
+                checkpoint.put(i, X, m)
+        else:
+            log.info("calibrate: batch %d read back from %s", i + 1, checkpoint.folder)
         seen_draws.append(X)
         seen_margins.append(m)
         return m
@@ -117,9 +151,15 @@ def _node(name: str) -> str:
     return name.replace(".", "__")  # ELFI's node names are identifiers
 
 
-def write(cfg: Config, out: Path, values: tuple[str, ...] = ()) -> dict[str, Path]:
+def write(
+    cfg: Config, out: Path, values: tuple[str, ...] = (), store: Path | None = None
+) -> dict[str, Path]:
     """Calibrate to the patterns of ``cfg.patterns``; write posterior.csv, the posterior
-    predictive pass rates, the fitted values as a config group option, and the figures."""
+    predictive pass rates, the fitted values as a config group option, and the figures.
+
+    Simulated batches are kept under ``store`` (``store``, as the runner's cells) by a
+    fingerprint of everything that decides them, so the same command resumes where an
+    interrupted one stopped; without a store they are kept in the run directory."""
     c = cfg.calibration
     found = patterns.load(cfg.patterns.file, cfg.patterns.evidence)
     if cfg.patterns.ids:
@@ -138,9 +178,12 @@ def write(cfg: Config, out: Path, values: tuple[str, ...] = ()) -> dict[str, Pat
     progress = cfg.output.progress
     if progress is None:
         progress = sys.stderr.isatty() and not os.environ.get("CI")
-    result = fit(priors, simulate, c.n, c.quantile, c.batch, cfg.seed, progress)
+    root = store if store is not None else out / ".cells"
+    checkpoint = Checkpoint(root / "calibration" / _fingerprint(cfg, fitted, values))
+    result = fit(priors, simulate, c.n, c.quantile, c.batch, cfg.seed, progress, checkpoint)
     post = pd.DataFrame(result.posterior, columns=names)
     post["distance"] = result.distance[result.kept]
+    post["weight"] = 1.0 / len(post)  # rejection ABC: the kept draws weigh the same
     rates = _rates(fitted, result.margins[result.kept], result.margins, "fitted")
     if later:
         rng = np.random.default_rng(cfg.seed)
@@ -162,6 +205,19 @@ def write(cfg: Config, out: Path, values: tuple[str, ...] = ()) -> dict[str, Pat
     if cfg.figures.enabled and cfg.figures.formats:
         paths |= _figures(cfg, post, names, priors, out)
     return paths
+
+
+def _fingerprint(cfg: Config, fitted, values) -> str:
+    """What decides the simulated batches: the priors, the sizes, the seed, the patterns fitted
+    and the model values; a change in any starts afresh."""
+    import hashlib
+    import json
+
+    c = cfg.calibration
+    what = {"priors": c.priors, "n": c.n, "quantile": c.quantile, "batch": c.batch,
+            "seed": cfg.seed, "replications": cfg.replications, "values": list(values),
+            "patterns": [repr(p) for p in fitted]}  # fmt: skip
+    return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:24]
 
 
 def _rates(found, posterior_margins, prior_margins, use: str) -> pd.DataFrame:
