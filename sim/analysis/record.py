@@ -46,6 +46,17 @@ def _group(run: patterns.Run) -> tuple:
     return run.scenario, run.framework, run.overrides
 
 
+def _needed(found: list[patterns.Pattern]) -> dict[tuple, set[str]]:
+    """The distinct runs the patterns read (their own and their references), each with the
+    metrics read from it."""
+    needed: dict[tuple, set[str]] = {}
+    for p in found:
+        for r in (p.run, p.against):
+            if isinstance(r, patterns.Run):
+                needed.setdefault(_group(r), set()).add(r.metric)
+    return needed
+
+
 # what the command line of experiment=patterns sets that is not a model value for its runs
 NOT_FOR_RUNS = ("experiment", "patterns", "calibration", "scenario", "framework",
                 "replications", "seed", "hydra", "figures", "output", "store", "jobs", "map",
@@ -67,20 +78,10 @@ def model_overrides(task: list[str]) -> list[str]:
 def simulate(group: tuple, metrics: set[str], replications: int, seed: int,
              values: tuple[str, ...] = ()) -> dict:  # fmt: skip
     """One run of ``group`` (scenario, framework, overrides), with the model ``values`` (Hydra
-    overrides) set first: per metric, (episodes, worlds)."""
-    from sim import design
-    from sim.model import LinkageModel
-
-    scenario, framework, overrides = group
-    run = [f"scenario={scenario}", f"framework={framework}", "experiment=single"]
-    cfg = load_config([*run, f"replications={replications}", f"seed={seed}", *values, *overrides])
-    model = LinkageModel(cfg, design.cells(cfg))
-    out = {m: np.empty((cfg.episodes, model.worlds)) for m in metrics}
-    for e in range(cfg.episodes):
-        model.step()
-        for m in metrics:
-            out[m][e] = model.metrics[m]
-    return out
+    overrides) set first: per metric, (episodes, worlds). The one-point batch of
+    :func:`simulate_points` that sets no parameter: the scenario's own cell."""
+    batch = simulate_points(group, metrics, [], np.empty((1, 0)), replications, seed, values)
+    return {m: a[:, 0, :] for m, a in batch.items()}
 
 
 def estimate(series: np.ndarray, run: patterns.Run) -> Estimate:
@@ -100,12 +101,7 @@ def estimate(series: np.ndarray, run: patterns.Run) -> Estimate:
 def evaluate(found: list[patterns.Pattern], replications: int, seed: int,
              values: tuple[str, ...] = ()) -> pd.DataFrame:  # fmt: skip
     """One row per pattern: its value, what it is compared with, the margin and the verdict."""
-    runs = [p.run for p in found] + [
-        p.against for p in found if isinstance(p.against, patterns.Run)
-    ]
-    needed: dict[tuple, set[str]] = {}
-    for r in runs:
-        needed.setdefault(_group(r), set()).add(r.metric)
+    needed = _needed(found)
     series = {}
     for i, (group, metrics) in enumerate(needed.items(), 1):
         log.info("patterns: run %d of %d: %s", i, len(needed), " ".join([*group[:2], *group[2]]))
@@ -245,13 +241,8 @@ def margins(found: list[patterns.Pattern], names: list[str], X: np.ndarray, repl
             seed: int, values: tuple[str, ...] = ()) -> np.ndarray:  # fmt: skip
     """Every pattern's margin (B, P) at each parameter point of ``X`` (B, k): the batched
     simulator of the calibration (``sim.analysis.calibrate``)."""
-    needed: dict[tuple, set[str]] = {}
-    for p in found:
-        for r in (p.run, p.against):
-            if isinstance(r, patterns.Run):
-                needed.setdefault(_group(r), set()).add(r.metric)
     series = {g: simulate_points(g, m, names, X, replications, seed, values)
-              for g, m in needed.items()}  # fmt: skip
+              for g, m in _needed(found).items()}  # fmt: skip
 
     def of(run):  # (B,): each point's mean over its worlds of their episode means
         with warnings.catch_warnings():
