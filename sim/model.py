@@ -84,6 +84,30 @@ class Round:
     lost: tuple[np.ndarray, np.ndarray]
 
 
+@dataclass
+class Group:
+    """An episode's tables of one size, ready to bargain (``LinkageModel.open``)."""
+
+    wi: np.ndarray  # (B,) the world of each table
+    k: np.ndarray  # (B, m) its issues
+    th: np.ndarray  # (B,) under a threat
+    tab: Tables
+    home: ratification.Home | None  # level II, when a country has ratifiers
+    kept: np.ndarray  # rows whose offers the record keeps
+    power: tuple  # t^(1/e) of the run and each table's rows of it (``bargaining.negotiate``)
+
+
+@dataclass
+class Episode:
+    """An opened episode: what ``LinkageModel.close`` needs once the tables are settled."""
+
+    forced: np.ndarray  # (W,) unilateral action an event forces
+    draws: Draws
+    tables: np.ndarray  # (W, n) the table of each issue
+    refused: np.ndarray | None  # (W,) a coercive bundle refused (framework=chosen)
+    groups: list[Group]
+
+
 class LinkageModel(mesa.Model):
     """Issue-linkage negotiation between the US and Mexico over ``len(cells) * replications``
     worlds, or over the replications of ``blocks`` (parts of cells; see ``sim.cells.Block``).
@@ -157,10 +181,17 @@ class LinkageModel(mesa.Model):
 
     # --- one episode -------------------------------------------------------------------
     def step(self):
+        """One episode: open it, bargain at every table, close it (docs/model.md §8)."""
+        episode = self.open()
+        self.close(episode, [self.bargain(g) for g in episode.groups])
+
+    def open(self) -> Episode:
+        """Start an episode: its dated events, its draws, the framework's tables, and each
+        group of same-size tables ready to bargain. ``close`` finishes it with the outcomes
+        of the groups, from ``bargain`` or from elsewhere (a student at the table)."""
         self.episode += 1
         forced = events.apply(self, self.episode)
-        n = len(self.issues)
-        u = Draws.of(self.streams, n)
+        u = Draws.of(self.streams, len(self.issues))
         self.linked_now = frameworks.sequenced_linked(
             self.linked_now,
             self.us.trust,
@@ -168,7 +199,7 @@ class LinkageModel(mesa.Model):
             self.params["framework.link_at"],
             self.params["framework.hysteresis"],
         )
-        tables = frameworks.table_of(self.framework, n, self.custom, self.linked_now)
+        tables = frameworks.table_of(self.framework, len(self.issues), self.custom, self.linked_now)
         refused = None
         if self.chosen.any():
             rule, margin = self.cfg.framework.rule.value, self.params["framework.margin"]
@@ -180,23 +211,78 @@ class LinkageModel(mesa.Model):
                 np.where(self.chosen, ~c.wants_mx & c.wants_us, np.nan),
             )
             refused = self.chosen & c.refused
-        r = self._negotiate(tables)
-        if refused is not None:  # a refused bundle: its threat is carried out as on a failed table
-            r.threat |= refused
-            r.threat_failed |= refused
+        groups = [self._group(tables, *g) for g in frameworks.groups(tables)]
+        return Episode(forced, u, tables, refused, groups)
+
+    def close(self, episode: Episode, outcomes: list[bargaining.Outcome]) -> None:
+        """Finish an episode with each group's outcome: ratification, threats, implementation,
+        backlash, trust, and the metrics."""
+        u, tables = episode.draws, episode.tables
+        r = self._settle(episode.groups, outcomes)
+        if (
+            episode.refused is not None
+        ):  # a refused bundle: its threat is carried out as on a failed table
+            r.threat |= episode.refused
+            r.threat_failed |= episode.refused
         kappa = pressure.credibility(self.pressure, self.params["threat.audience_cost"])
         executed = r.threat_failed & (u.threat < kappa)
         out = self._implement(r, u.keep_us, u.keep_mx)
         self.outcome = out  # per world and issue, for analyses that need more than metrics
-        unilateral = self._pressure(r, out, forced, u.unilateral)
+        unilateral = self._pressure(r, out, episode.forced, u.unilateral)
         self.metrics = metrics.episode(
             self, out, r, executed, unilateral, linked=(tables == 0).all(axis=1)
         )
         self.datacollector.collect(self)
 
-    def _negotiate(self, tables) -> Round:
-        """Negotiate every non-empty table of every world, batched by table size."""
-        W, n = tables.shape
+    def _group(self, tables, m, wi, ji, k) -> Group:
+        """The tables of size ``m`` (world ``wi``, table ``ji``, issues ``k``) as the sides
+        bargain at them: weights, no-deal values, threats, reservations, trust."""
+        us, mx, p = self.us, self.mx, self.params
+        w_us, w_mx = us.salience[wi[:, None], k], mx.salience[wi[:, None], k]
+        d_us, d_mx = us.disagreement[wi[:, None], k], mx.disagreement[wi[:, None], k]
+        pi = self.pressure[wi]
+        if self.lever_index is None:
+            has_lever = np.zeros(len(wi), bool)
+            lw_us = lw_mx = np.zeros(len(wi))
+        else:
+            has_lever = tables[wi, self.lever_index] == ji
+            lw_us = np.where(has_lever, us.salience[wi, self.lever_index], 0.0)
+            lw_mx = np.where(has_lever, mx.salience[wi, self.lever_index], 0.0)
+        size_i, self_cost = p["threat.size"][wi], p["threat.self_cost"][wi]
+        th = pressure.threatened(has_lever, m, pi * (size_i > 0))
+        kappa = pressure.credibility(pi, p["threat.audience_cost"][wi])
+        r_us, r_mx = pressure.reservations(
+            w_us, w_mx, d_us, d_mx, lw_us, lw_mx, th, kappa, size_i, self_cost
+        )
+        vouching = p["guarantor.vouching"][wi]
+        trust_us = guarantor.vouched(us.trust[wi], vouching)
+        trust_mx = guarantor.vouched(mx.trust[wi], vouching)
+        home = None
+        if self.level_two:
+            expected = np.where(th, kappa * size_i, 0.0)
+            home = self._home(wi, k, w_us, w_mx, expected * self_cost, expected)
+            r_us, r_mx = home.floors(r_us, r_mx, trust_us, trust_mx)
+        tab = Tables(
+            w_us, w_mx, d_us, d_mx, trust_us, trust_mx,
+            us.concession[wi], mx.concession[wi], r_us, r_mx,
+        )  # fmt: skip
+        kept = np.nonzero(np.isin(wi, self.record_worlds))[0]  # rows of recorded worlds
+        power = (self.power, np.concatenate([self.which_us[wi], self.which_mx[wi]]))
+        return Group(wi, k, th, tab, home, kept, power)
+
+    def bargain(self, g: Group) -> bargaining.Outcome:
+        """The agents at one group's tables (docs/model.md §3): a negotiator signs only what
+        it expects its ratifiers to pass (§4.1)."""
+        cfg = self.cfg
+        o = negotiate(g.tab, cfg.rounds, cfg.first_mover.value, record=g.kept, power=g.power)
+        if g.home is not None:
+            o = g.home.sign(g.tab, o, cfg.rounds, cfg.first_mover.value)
+        return o
+
+    def _settle(self, groups: list[Group], outcomes: list[bargaining.Outcome]) -> Round:
+        """What the tables produced per world and issue; a signed agreement the ratifiers
+        reject is not implemented (involuntary defection)."""
+        W, n = self.worlds, len(self.issues)
         agreed = np.zeros((W, n), bool)
         x = np.full((W, n), np.nan)
         threat = np.zeros(W, bool)
@@ -205,44 +291,12 @@ class LinkageModel(mesa.Model):
         lost = (np.zeros((W, n), bool), np.zeros((W, n), bool))
         rounds_sum = np.zeros(W)
         count = np.zeros(W, np.int64)  # tables per world
-        us, mx, cfg, p = self.us, self.mx, self.cfg, self.params
-        for m, wi, ji, k in frameworks.groups(tables):
-            w_us, w_mx = us.salience[wi[:, None], k], mx.salience[wi[:, None], k]
-            d_us, d_mx = us.disagreement[wi[:, None], k], mx.disagreement[wi[:, None], k]
-            pi = self.pressure[wi]
-            if self.lever_index is None:
-                has_lever = np.zeros(len(wi), bool)
-                lw_us = lw_mx = np.zeros(len(wi))
-            else:
-                has_lever = tables[wi, self.lever_index] == ji
-                lw_us = np.where(has_lever, us.salience[wi, self.lever_index], 0.0)
-                lw_mx = np.where(has_lever, mx.salience[wi, self.lever_index], 0.0)
-            size_i, self_cost = p["threat.size"][wi], p["threat.self_cost"][wi]
-            th = pressure.threatened(has_lever, m, pi * (size_i > 0))
-            kappa = pressure.credibility(pi, p["threat.audience_cost"][wi])
-            r_us, r_mx = pressure.reservations(
-                w_us, w_mx, d_us, d_mx, lw_us, lw_mx, th, kappa, size_i, self_cost
-            )
-            vouching = p["guarantor.vouching"][wi]
-            trust_us = guarantor.vouched(us.trust[wi], vouching)
-            trust_mx = guarantor.vouched(mx.trust[wi], vouching)
-            if self.level_two:
-                expected = np.where(th, kappa * size_i, 0.0)
-                home = self._home(wi, k, w_us, w_mx, expected * self_cost, expected)
-                r_us, r_mx = home.floors(r_us, r_mx, trust_us, trust_mx)
-            tab = Tables(
-                w_us, w_mx, d_us, d_mx, trust_us, trust_mx,
-                us.concession[wi], mx.concession[wi], r_us, r_mx,
-            )  # fmt: skip
-            kept = np.nonzero(np.isin(wi, self.record_worlds))[0]  # rows of recorded worlds
-            power = (self.power, np.concatenate([self.which_us[wi], self.which_mx[wi]]))
-            o = negotiate(tab, cfg.rounds, cfg.first_mover.value, record=kept, power=power)
+        rounds = self.cfg.rounds
+        for g, o in zip(groups, outcomes, strict=True):
+            wi, k, th = g.wi, g.k, g.th
             ok = o.agreed
-            if self.level_two:
-                # a negotiator signs only what it expects its ratifiers to pass; a signed
-                # agreement they do reject is not implemented (involuntary defection)
-                o = home.sign(tab, o, cfg.rounds, cfg.first_mover.value)
-                rejected = home.rejected(o)
+            if g.home is not None:
+                rejected = g.home.rejected(o)
                 for side, no in enumerate(rejected):
                     unratified[side][:] += np.bincount(wi, no * 1.0, minlength=W)
                     lost[side][wi[:, None], k] = no[:, None]
@@ -252,8 +306,8 @@ class LinkageModel(mesa.Model):
             threat[wi[th]] = True
             failed[wi[th & ~ok]] = True
             # whole numbers of rounds: their sum is exact in any order
-            rounds_sum += np.bincount(wi, np.minimum(o.round + 1, cfg.rounds), minlength=W)
-            self._keep(kept, wi, k, tab, o)
+            rounds_sum += np.bincount(wi, np.minimum(o.round + 1, rounds), minlength=W)
+            self._keep(g.kept, wi, k, g.tab, o)
             count += np.bincount(wi, minlength=W)
         return Round(agreed, x, threat, failed, rounds_sum / count, unratified, lost)
 
