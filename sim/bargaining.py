@@ -220,6 +220,18 @@ def offer(tab: Tables, proposer: str, aspiration) -> np.ndarray:
     return position(path, proposer, np.maximum(path.top - aspiration, 0.0))
 
 
+def values(tab: Tables, x) -> np.ndarray:
+    """Each side's risk-adjusted value of the packages ``x`` (B, m), normalised on the table,
+    as it judges offers (docs/model.md §3.1), (B, 2) for (US, MX): the US gains as x rises
+    through each segment, Mexico as it falls."""
+    lo, length, k_us, k_mx = segment_factors(tab.d_us, tab.d_mx, tab.trust_us, tab.trust_mx)
+    x = np.asarray(x, float)[..., None]
+    up = np.clip(x - lo, 0.0, length)  # how much of each segment lies below x
+    v_us = np.sum(_normalise(tab.w_us) * np.sum(k_us * up, axis=-1), axis=1)
+    v_mx = np.sum(_normalise(tab.w_mx) * np.sum(k_mx * (length - up), axis=-1), axis=1)
+    return np.stack([v_us, v_mx], axis=1)
+
+
 TOL = 1e-12  # acceptance tolerance: ties in exact arithmetic must not hinge on rounding
 
 

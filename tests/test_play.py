@@ -1,0 +1,190 @@
+"""Play mode (sim/play/game.py): the agent a student plays against is the model's own engine.
+
+The strongest check: a scripted student who plays the engine's own strategy for its side (its
+offers at its aspiration, its acceptance rule) must give, through the game, exactly the
+numbers of the model playing both sides, episode after episode, bit for bit.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from sim import bargaining
+from sim.play.game import BadMove, Game, Setup
+
+CASES = [
+    ("tariff_threat_2019", "linked", "MX"),
+    ("tariff_threat_2019", "delinked", "US"),
+    ("baseline", "chosen (consent)", "MX"),
+    ("cienfuegos_2020", "linked", "MX"),  # a ratifier (level II) from episode 12
+    ("merida_2007", "delinked", "MX"),
+]
+
+
+def engine_move(game: Game) -> dict:
+    """The move the model's own negotiator would make in the student's seat."""
+    side = game.student.lower()
+    tables = {}
+    for i, t in enumerate(game.tables):
+        if t.closed:
+            continue
+        last = t.offers[-1] if t.offers else None
+        if game._can_accept(t):
+            mine = last.values[game.student == "MX"]
+            if mine >= t.aspiration[side].at(np.array([last.round]))[0] - bargaining.TOL:
+                if game._signs(t, last.x):
+                    tables[str(i)] = {"accept": True}
+                    continue
+        if game.round >= game.cfg.rounds:
+            tables[str(i)] = {"walk": True}
+            continue
+        path = t.paths[side]
+        budget = path.top - t.aspiration[side].at(np.array([game.round]))
+        x = bargaining.position(path, side, budget)[0]
+        tables[str(i)] = {"offer": dict(zip(t.issues, map(float, x), strict=True))}
+    return {"episode": game.episode, "round": game.round, "tables": tables}
+
+
+def fixed_move(game: Game, value: float = 0.5, accept_from: int = 99) -> dict:
+    tables = {}
+    for i, t in enumerate(game.tables):
+        if t.closed:
+            continue
+        if game._can_accept(t) and game.round >= accept_from:
+            tables[str(i)] = {"accept": True}
+        elif game.round < game.cfg.rounds:
+            tables[str(i)] = {"offer": {k: value for k in t.issues}}
+        else:
+            tables[str(i)] = {"walk": True}
+    return {"episode": game.episode, "round": game.round, "tables": tables}
+
+
+def play(game: Game, strategy) -> Game:
+    while not game.finished:
+        game.move(strategy(game))
+    return game
+
+
+def same(a, b) -> bool:
+    return a == b or (isinstance(a, float) and math.isnan(a) and math.isnan(b))
+
+
+@pytest.mark.parametrize("scenario, framework, side", CASES)
+def test_engine_in_the_students_seat_gives_the_models_numbers(scenario, framework, side):
+    episodes = 14 if scenario == "cienfuegos_2020" else 4
+    game = play(Game(Setup(scenario, framework, side, episodes=episodes, rounds=12)), engine_move)
+    for mine, bench in zip(game.results, game.bench, strict=True):
+        diff = [k for k in bench if not same(mine[k], bench[k])]
+        assert not diff, f"episode {bench['episode']}: {diff}"
+    model, bench = game.model.record, game.bench_model.record
+    assert len(model) == len(bench)
+    for a, b in zip(model, bench, strict=True):
+        assert a.issues == b.issues and a.round == b.round and a.agreed == b.agreed
+        rounds = np.arange(len(a.offers))
+        shown = rounds <= a.round  # the dance shows offers up to the agreement
+        agents = shown & np.isin(rounds, game.turns[game.agent])
+        assert np.array_equal(a.offers[agents], b.offers[agents])
+        # the student's offers are valued from their positions (bargaining.values), the
+        # engine's along its concession path: the same numbers up to rounding
+        assert np.allclose(a.offers[shown], b.offers[shown], rtol=0, atol=1e-12)
+        assert np.array_equal(a.x, b.x, equal_nan=True)
+
+
+@pytest.mark.parametrize("scenario, framework, side", CASES[:3])
+def test_agents_replies_are_the_engines_offers(scenario, framework, side):
+    """Whatever the student offers, the agent's offer in each of its rounds is the engine's
+    offer for that table and round (offers depend on the aspiration, not the history)."""
+    game = Game(Setup(scenario, framework, side, episodes=3, rounds=10))
+    agent = game.agent.lower()
+    while not game.finished:
+        episode = game.episode
+        engine = [
+            bargaining.negotiate(t.tab, game.cfg.rounds, game.cfg.first_mover.value, record=True)
+            for t in game.tables
+        ]
+        tables = list(game.tables)
+        while not game.finished and game.episode == episode:
+            game.move(fixed_move(game, 0.5 if side == "MX" else 0.6, accept_from=7))
+        for t, e in zip(tables, engine, strict=True):
+            theirs = [o for o in t.offers if o.by == game.agent]
+            assert theirs, "the agent made no offer"
+            for o in theirs:
+                assert o.values == tuple(e.offers[0, o.round]), (o.round, o.values)
+                a = t.aspiration[agent].at(np.array([o.round]))
+                assert o.x == list(bargaining.offer(t.tab, agent, a)[0])
+
+
+def test_values_of_a_package_match_the_offer_paths():
+    game = Game(Setup("tariff_threat_2019", "linked", "MX", episodes=1))
+    t = game.tables[0]
+    for r in range(game.cfg.rounds):
+        o = game.agent_offer(t, r)
+        v = bargaining.values(t.tab, np.array([o.x]))[0]
+        assert np.allclose(v, o.values, atol=1e-12)
+
+
+def test_values_by_hand():
+    """One issue, d_US = 0.3, d_MX = 0.4 (MX's rational point x = 0.6), trust 0.5 both:
+    at x = 0.8 the US has 0.6 at face value and 0.2 beyond 0.6 at half value: 0.7;
+    Mexico has 0.2 at face value (all above d_US = 0.3): 0.2."""
+    one = np.ones(1)
+    tab = bargaining.Tables(
+        one[None], one[None], 0.3 * one[None], 0.4 * one[None],
+        0.5 * one, 0.5 * one, one, one, 0 * one, 0 * one,
+    )  # fmt: skip
+    assert np.allclose(bargaining.values(tab, np.array([[0.8]])), [[0.7, 0.2]])
+    # at x = 0.1 Mexico has 0.6 at face value (down to 0.3) plus 0.2 below it at half: 0.8
+    assert np.allclose(bargaining.values(tab, np.array([[0.1]])), [[0.1, 0.8]])
+
+
+def test_replay_rebuilds_the_game():
+    game = Game(Setup("tariff_threat_2019", "delinked", "US", episodes=2, rounds=6))
+    for _ in range(3):
+        game.move(fixed_move(game, 0.8))
+    again = Game.replay(game.setup, game.moves)
+    assert (again.episode, again.round) == (game.episode, game.round)
+    for a, b in zip(again.tables, game.tables, strict=True):
+        assert a.offers == b.offers
+    play(game, fixed_move)
+    again = Game.replay(game.setup, game.moves)
+    for a, b in zip(again.results, game.results, strict=True):
+        assert all(same(a[k], b[k]) for k in b)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda m: m["tables"]["0"].update(offer={"trade": "high"}), "offer.trade='high'"),
+        (lambda m: m["tables"]["0"].update(offer={"trade": 1.5}), "offer.trade=1.5"),
+        (lambda m: m["tables"]["0"].update(offer={"trade": float("nan")}), "offer.trade=nan"),
+        (lambda m: m["tables"]["0"]["offer"].update(security=0.5), "security not on this table"),
+        (lambda m: m.update(round=m["round"] + 2), "was it sent twice"),
+        (lambda m: m["tables"].update({"9": {"walk": True}}), "9 not open"),
+        (lambda m: m["tables"].pop("1"), "no move for open table 1"),
+        (lambda m: m["tables"].update({"0": {"bid": 1}}), "offer, accept, walk"),
+    ],
+)
+def test_bad_moves_are_refused_and_change_nothing(change, message):
+    game = Game(Setup("tariff_threat_2019", "delinked", "MX", episodes=1, rounds=6))
+    move = fixed_move(game)
+    change(move)
+    before = (game.round, [list(t.offers) for t in game.tables], list(game.moves))
+    with pytest.raises(BadMove, match=message.replace("(", r"\(")):
+        game.move(move)
+    assert before == (game.round, [list(t.offers) for t in game.tables], game.moves)
+
+
+def test_a_move_posted_twice_is_refused():
+    game = Game(Setup("baseline", "linked", "US", episodes=1, rounds=6))
+    move = fixed_move(game, 0.9)
+    game.move(move)
+    with pytest.raises(BadMove, match="sent twice"):
+        game.move(move)
+
+
+def test_bad_setup_names_the_key():
+    with pytest.raises(BadMove, match="side='CA' is not one of US, MX"):
+        Setup("baseline", "linked", "CA").check(["baseline"])
+    with pytest.raises(BadMove, match=r"episodes=0 is not a whole number in \[1, 10\]"):
+        Setup("baseline", "linked", "US", episodes=0).check(["baseline"])
