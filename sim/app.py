@@ -2,6 +2,9 @@
 
     linkage-app                               # then open http://127.0.0.1:8765/
     linkage-app --host 0.0.0.0 --port 9000
+    linkage-app --class-db class.sqlite       # students play at /play, the teacher at /teacher
+
+Play mode (``/play``, ``/teacher``) is ``sim.play``; this server carries it beside the page.
 
 In a notebook, ``from sim.app import Page; Page()`` shows the same page in the cell.
 
@@ -27,6 +30,8 @@ import html
 import logging
 import os
 import re
+import secrets
+import sqlite3
 import sys
 import threading
 import warnings
@@ -395,7 +400,21 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="linkage-app", description=__doc__.splitlines()[0])
     ap.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     ap.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
+    ap.add_argument(
+        "--class-db",
+        metavar="FILE",
+        help="keep the class's games (play mode, /play) in this SQLite file, across restarts; "
+        "without it they are kept in memory while the server runs",
+    )
     args = ap.parse_args(argv)
+    from sim.play.classroom import Classroom
+    from sim.play.web import Play, dispatch, routes
+
+    try:
+        classroom = Classroom(args.class_db or ":memory:")
+    except sqlite3.Error as ex:
+        ap.exit(2, f"linkage-app: --class-db={args.class_db!r} is not a usable SQLite file: {ex}\n")
+    token = secrets.token_urlsafe(12)
     os.environ["SOLARA_APP"] = "sim.app:Page"
     logging.getLogger("MESA").setLevel(logging.WARNING)
     import uvicorn
@@ -407,11 +426,19 @@ def main(argv: list[str] | None = None) -> None:
     settings.theme.show_banner = False
     settings.theme.title = "linkage"
     host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
-    print(f"linkage-app: open http://{host}:{args.port}/ in a browser (Ctrl+C stops)", flush=True)
+    base = f"http://{host}:{args.port}"
+    kept = f"in {args.class_db}" if args.class_db else "in memory only (--class-db FILE keeps them)"
+    print(
+        f"linkage-app: open {base}/ in a browser (Ctrl+C stops)\n"
+        f"linkage-app: students play at {base}/play; games are kept {kept}\n"
+        f"linkage-app: the teacher's page is {base}/teacher?token={token}",
+        flush=True,
+    )
+    from solara.server.starlette import app as seminar
+
+    app = dispatch(routes(Play(classroom, token)), seminar)
     try:
-        uvicorn.run(
-            "solara.server.starlette:app", host=args.host, port=args.port, log_level="warning"
-        )
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     except KeyboardInterrupt:
         sys.exit(0)
 

@@ -188,3 +188,54 @@ def test_bad_setup_names_the_key():
         Setup("baseline", "linked", "CA").check(["baseline"])
     with pytest.raises(BadMove, match=r"episodes=0 is not a whole number in \[1, 10\]"):
         Setup("baseline", "linked", "US", episodes=0).check(["baseline"])
+
+
+def test_the_debriefs_nash_point_is_the_metrics():
+    """The frontier picture's D is the metrics' no-deal utility and its Nash point is
+    ``issues.nash_point`` there, which scipy's maximiser of the Nash product confirms."""
+    from scipy.optimize import minimize
+
+    from sim.issues import nash_point
+    from sim.play import debrief
+
+    game = play(Game(Setup("tariff_threat_2019", "delinked", "MX", episodes=2)), fixed_move)
+    w_us, w_mx = game.model.us.base_salience[0], game.model.mx.base_salience[0]
+    for e, result in zip(debrief.episodes(game), game.results, strict=True):
+        d = (result["us_utility"] - result["us_gain"], result["mx_utility"] - result["mx_gain"])
+        assert np.allclose(e.student.d, d, rtol=0, atol=1e-12)
+        assert e.student.nash == nash_point(w_us, w_mx, *e.student.d)
+
+        def minus_product(x, d=e.student.d):
+            return -max(w_us @ x - d[0], 0) * max(w_mx @ (1 - x) - d[1], 0)
+
+        best = min(
+            (minimize(minus_product, x0, bounds=[(0, 1)] * len(w_us)) for x0 in
+             np.random.default_rng(0).random((20, len(w_us)))), key=lambda r: r.fun,
+        )  # fmt: skip
+        nash = e.student.nash
+        assert np.isclose(-best.fun, (nash[0] - e.student.d[0]) * (nash[1] - e.student.d[1]),
+                          atol=1e-7)  # fmt: skip
+
+
+def test_left_on_the_table_by_hand():
+    """Frontier (1, 0) - (0.6, 0.7) - (0, 1). From (0.5, 0.5) the best point giving both at
+    least as much is the vertex (0.6, 0.7): 0.3 left. From (0.6, 0.7): nothing."""
+    from sim.play.debrief import left_on_table
+
+    f_us, f_mx = np.array([1.0, 0.6, 0.0]), np.array([0.0, 0.7, 1.0])
+    assert np.isclose(left_on_table((0.5, 0.5), f_us, f_mx), 0.3)
+    assert left_on_table((0.6, 0.7), f_us, f_mx) < 1e-12
+    # from (0.9, 0.1): on the first edge (1 - 0.4s, 0.7s) the US keeps 0.9 up to s = 0.25,
+    # where the sum 1 + 0.3s is largest: (0.9, 0.175), 0.075 more
+    assert np.isclose(left_on_table((0.9, 0.1), f_us, f_mx), 0.075)
+
+
+def test_debrief_in_words_and_pictures():
+    from sim.play import debrief
+
+    game = play(Game(Setup("tariff_threat_2019", "linked", "MX", episodes=2)), engine_move)
+    lines = debrief.words(game)
+    assert len(lines) == 3
+    assert "you (Mexico) got" in lines[0] and "as much as the agent in your seat" in lines[-1]
+    for png in (debrief.frontier_png(game), debrief.dance_png(game)):
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000

@@ -28,7 +28,7 @@ from sim import bargaining
 from sim.bargaining import Aspiration, Outcome, Tables
 from sim.config import validate
 from sim.model import Group, LinkageModel
-from sim.seminar import CHOSEN, _composed, scenario_start
+from sim.seminar import CHOSEN, composed, scenario_start
 
 SIDES = ("US", "MX")
 NAMES = {"US": "the United States", "MX": "Mexico"}
@@ -73,7 +73,7 @@ class Setup:
         """The engine's config: the scenario at its own start, one world."""
         start = scenario_start(self.scenario)
         cfg = copy.deepcopy(
-            _composed(self.scenario, self.framework, float(start["trust"]),
+            composed(self.scenario, self.framework, float(start["trust"]),
                       float(start["pressure"]), self.seed, 1)
         )  # fmt: skip
         cfg.episodes, cfg.rounds = self.episodes, self.rounds
@@ -122,6 +122,7 @@ class Game:
         self.bench = self._benchmark()
         self.results: list[dict] = []  # per finished episode: what the model's metrics say
         self.moves: list[dict] = []  # the student's moves, as posted (to replay the game)
+        self.log: list[tuple[int, int, list[str], Offer]] = []  # every offer: episode, table
         self._open()
 
     # --- the agent against itself: the benchmark ------------------------------------------
@@ -169,7 +170,7 @@ class Game:
         T = self.cfg.rounds
         while self.round < T and self.round in self.turns[self.agent]:
             for table in self.open_tables():
-                table.offers.append(self.agent_offer(table, self.round))
+                self._offer(table, self.agent_offer(table, self.round))
             self.round += 1
         if self.round >= T and not any(self._can_accept(t) for t in self.open_tables()):
             for table in self.open_tables():  # time is up, and no offer is left to accept
@@ -194,6 +195,10 @@ class Game:
         other = path.partner_value(budget[:, None])[0, 0]
         values = (own, other) if side == "us" else (other, own)
         return Offer(r, self.agent, [float(v) for v in x], (float(values[0]), float(values[1])))
+
+    def _offer(self, table: Table, offer: Offer) -> None:
+        table.offers.append(offer)
+        self.log.append((self.episode, self.tables.index(table), table.issues, offer))
 
     def _signs(self, table: Table, x) -> bool:
         """Level II: both negotiators expect their ratifiers to pass ``x`` (docs/model.md §4.1)."""
@@ -240,7 +245,7 @@ class Game:
             else:
                 values = bargaining.values(table.tab, np.array([x]))[0]
                 offer = Offer(r, self.student, [float(v) for v in x], tuple(map(float, values)))
-                table.offers.append(offer)
+                self._offer(table, offer)
                 mine = values[SIDES.index(self.agent)]
                 wanted = table.aspiration[self.agent.lower()].at(np.array([r]))[0]
                 if mine >= wanted - bargaining.TOL and self._signs(table, x):
