@@ -62,12 +62,17 @@ figures: $(VENV)/.installed
 
 # The seminar app on http://127.0.0.1:8765/ (sim/app.py), and its screenshot in docs/.
 # The screenshot comes from the browser test; it needs Debian's chromium (apt-get install chromium).
-.PHONY: app app-screenshot
+# Students play at /play and the teacher watches at /teacher (the token is printed at start);
+# `make app CLASS_DB=class.sqlite` keeps the class's games in that file across restarts.
+.PHONY: app app-screenshot play-screenshots
 app: $(VENV)/.installed
-	$(VENV)/bin/linkage-app
+	$(VENV)/bin/linkage-app $(if $(CLASS_DB),--class-db $(CLASS_DB))
 
 app-screenshot: $(VENV)/.installed
 	LINKAGE_APP_SCREENSHOT=docs/app.png $(PY) -m pytest tests/test_app_browser.py -s
+
+play-screenshots: $(VENV)/.installed
+	LINKAGE_PLAY_SCREENSHOTS=docs $(PY) -m pytest tests/test_play_browser.py -s
 
 # The experiments' figures and the numbers their READMEs quote (a few minutes).
 experiments: $(VENV)/.installed

@@ -239,3 +239,37 @@ def test_debrief_in_words_and_pictures():
     assert "you (Mexico) got" in lines[0] and "as much as the agent in your seat" in lines[-1]
     for png in (debrief.frontier_png(game), debrief.dance_png(game)):
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+
+
+def test_the_role_plays_numbers_in_the_teaching_notes():
+    """docs/teaching.md quotes the agent's benchmark (its own snippet, run here) and what a
+    patient and an eager scripted Mexico get on one table: they must stay true."""
+    import contextlib
+    import io
+    import re
+    from pathlib import Path
+
+    from sim.play.debrief import episodes
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "teaching.md").read_text()
+    role_play = text[text.index("## Role play") :]
+    snippet = re.search(r"```python\n(.*?)```", role_play, re.S).group(1)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(snippet, {})
+    printed = out.getvalue()
+    for line in ("linked US: utility 0.62, left on the table 0.20",
+                 "linked MX: utility 0.54, left on the table 0.20",
+                 "delinked US: utility 0.42, left on the table 0.43",
+                 "delinked MX: utility 0.50, left on the table 0.43"):  # fmt: skip
+        assert line in printed, printed
+        utility, left = line.split("utility ")[1].split(", left on the table ")
+        assert utility in role_play and left in role_play  # the text quotes them
+
+    def mean_you(strategy):
+        game = play(Game(Setup("tariff_threat_2019", "linked", "MX")), strategy)
+        return f"{np.mean([e.you for e in episodes(game)]):.2f}"
+
+    assert mean_you(lambda g: fixed_move(g, 0.3, accept_from=6)) == "0.82"  # asks 0.7, waits
+    assert mean_you(lambda g: fixed_move(g, 0.5, accept_from=0)) == "0.26"  # accepts at once
+    assert "gets 0.82 per episode" in role_play and "offer gets 0.26" in role_play

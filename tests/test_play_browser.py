@@ -192,4 +192,3 @@ def test_two_students_a_teacher_and_a_restart(browser, tmp_path):  # noqa: F811
         assert outside == [], f"requests outside this machine: {outside}"
     finally:
         server.stop()
-

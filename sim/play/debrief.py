@@ -91,17 +91,25 @@ class Episode:
 
 def episodes(game) -> list[Episode]:
     """The finished episodes of ``game`` (a :class:`sim.play.game.Game`)."""
-    w_us, w_mx = game.model.us.base_salience[0], game.model.mx.base_salience[0]
-    issues = game.model.issues
     key = f"{game.student.lower()}_utility"
-    out = []
-    for e, (mine, bench) in enumerate(zip(game.results, game.bench, strict=False), start=1):
-        points = [
-            negotiated([t for t in model.record if t.episode == e], w_us, w_mx, issues)
-            for model in (game.model, game.bench_model)
-        ]
-        out.append(Episode(e, *points, mine[key], bench[key]))
-    return out
+    return [
+        Episode(e, _point(game, game.model, e), _point(game, game.bench_model, e), mine[key],
+                bench[key])
+        for e, (mine, bench) in enumerate(zip(game.results, game.bench, strict=False), start=1)
+    ]  # fmt: skip
+
+
+def _point(game, model, e: int) -> Point:
+    w_us, w_mx = game.model.us.base_salience[0], game.model.mx.base_salience[0]
+    return negotiated([t for t in model.record if t.episode == e], w_us, w_mx, model.issues)
+
+
+def agent_in_seat(game) -> tuple[float, float]:
+    """The benchmark of a game before it is played: the agent in the student's seat, its
+    utility per episode and the joint gain it leaves on the table per episode."""
+    key = f"{game.student.lower()}_utility"
+    left = [_point(game, game.bench_model, e).left for e in range(1, len(game.bench) + 1)]
+    return float(np.mean([r[key] for r in game.bench])), float(np.mean(left))
 
 
 def words(game) -> list[str]:
