@@ -89,16 +89,20 @@ class Choice:
     refused: np.ndarray
 
 
-def choose(model, rule: str, margin) -> Choice:
+def choose(model, rule: str, margin, say: dict[str, np.ndarray] | None = None) -> Choice:
     """The tables of every world this episode under ``rule``; a side wants the bundle (all
     issues, or under ``coercive`` the bundle) when it expects it to pay at least ``margin``
-    (W,) more than separate tables."""
+    (W,) more than separate tables. ``say`` holds a side's own answer (W,) bool in place of
+    that (a student playing it, ``sim.play``)."""
+    say = say or {}
     W, n = model.worlds, len(model.issues)
     apart = np.broadcast_to(np.arange(n), (W, n))
     if rule == "coercive":
-        return _coercive(model, apart, margin)
+        return _coercive(model, apart, margin, say)
     one = np.zeros((W, n), np.int64)
-    wants = {s: premium(model, s, one, apart) >= margin for s in ("US", "MX")}
+    wants = {
+        s: say[s] if s in say else premium(model, s, one, apart) >= margin for s in ("US", "MX")
+    }
     match rule:
         case "consent":
             link = wants["US"] & wants["MX"]
@@ -135,20 +139,39 @@ def bundle(model) -> np.ndarray:
     return np.where(inside, first[:, None], np.arange(n)[None, :])
 
 
-def _coercive(model, apart, margin) -> Choice:
-    """The US offers the bundle under threat when it expects it to pay; Mexico accepts when
-    the bundle is worth more to it than separate tables less the penalty it expects for a
-    refusal (the threat's credibility x threat.size x its lever weight)."""
-    tables = bundle(model)
-    offer = premium(model, "US", tables, apart) >= margin
+def advice(model, rule: str, side: str) -> np.ndarray:
+    """(W,) what ``side`` expects from saying yes to what ``choose`` asks it, over saying no:
+    one table over separate tables; under ``coercive``, for the US offering the bundle, for
+    Mexico accepting it rather than refusing and facing the threat. Its rule says yes at
+    ``framework.margin`` or more."""
+    W, n = model.worlds, len(model.issues)
+    apart = np.broadcast_to(np.arange(n), (W, n))
+    if rule != "coercive":
+        return premium(model, side, np.zeros((W, n), np.int64), apart)
+    gain = premium(model, side, bundle(model), apart)
+    return gain if side == "US" else gain + _penalty(model)
+
+
+def _penalty(model) -> np.ndarray:
+    """What Mexico expects a refused bundle to cost it: the threat's credibility x
+    threat.size x its lever weight."""
     lever = model.mx.salience[:, model.lever_index]
     kappa = pressure.credibility(model.pressure, model.params["threat.audience_cost"])
-    penalty = kappa * model.params["threat.size"] * lever
+    return kappa * model.params["threat.size"] * lever
+
+
+def _coercive(model, apart, margin, say) -> Choice:
+    """The US offers the bundle under threat when it expects it to pay; Mexico accepts when
+    the bundle is worth more to it than separate tables less the penalty it expects for a
+    refusal. ``say``: a side's own answer in place of that."""
+    tables = bundle(model)
+    offer = say["US"] if "US" in say else premium(model, "US", tables, apart) >= margin
     gain_mx = premium(model, "MX", tables, apart)
-    accept = gain_mx + penalty >= margin
+    accept = say["MX"] if "MX" in say else gain_mx + _penalty(model) >= margin
+    unasked = say["MX"] if "MX" in say else gain_mx >= margin  # would it want the bundle
     return Choice(
         np.where((offer & accept)[:, None], tables, apart),
         offer,
-        np.where(offer, accept, gain_mx >= margin),  # unasked: would it want the bundle
+        np.where(offer, accept, unasked),
         offer & ~accept,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import mesa
@@ -103,9 +103,9 @@ class Episode:
 
     forced: np.ndarray  # (W,) unilateral action an event forces
     draws: Draws
-    tables: np.ndarray  # (W, n) the table of each issue
-    refused: np.ndarray | None  # (W,) a coercive bundle refused (framework=chosen)
-    groups: list[Group]
+    tables: np.ndarray | None = None  # (W, n) the table of each issue, once seated
+    refused: np.ndarray | None = None  # (W,) a coercive bundle refused (framework=chosen)
+    groups: list[Group] = field(default_factory=list)
 
 
 class LinkageModel(mesa.Model):
@@ -189,6 +189,10 @@ class LinkageModel(mesa.Model):
         """Start an episode: its dated events, its draws, the framework's tables, and each
         group of same-size tables ready to bargain. ``close`` finishes it with the outcomes
         of the groups, from ``bargain`` or from elsewhere (a student at the table)."""
+        return self.seat(self.begin())
+
+    def begin(self) -> Episode:
+        """The episode's dated events and draws, before any table is set."""
         self.episode += 1
         forced = events.apply(self, self.episode)
         u = Draws.of(self.streams, len(self.issues))
@@ -199,20 +203,26 @@ class LinkageModel(mesa.Model):
             self.params["framework.link_at"],
             self.params["framework.hysteresis"],
         )
+        return Episode(forced, u)
+
+    def seat(self, episode: Episode, say: dict[str, np.ndarray] | None = None) -> Episode:
+        """Set the episode's tables by the framework. ``say``: a side's own answer (W,) bool
+        to what ``framework=chosen`` asks it (one table, or under ``coercive`` the bundle),
+        in place of its rule's (``choice.choose``); None: both sides by their rule."""
         tables = frameworks.table_of(self.framework, len(self.issues), self.custom, self.linked_now)
-        refused = None
         if self.chosen.any():
             rule, margin = self.cfg.framework.rule.value, self.params["framework.margin"]
-            c = choice.choose(self, rule, margin)
+            c = choice.choose(self, rule, margin, say)
             tables = np.where(self.chosen[:, None], c.tables, tables)
             # a side blocks when it wants separate tables and the other wants one table
             self.blocked = (
                 np.where(self.chosen, ~c.wants_us & c.wants_mx, np.nan),
                 np.where(self.chosen, ~c.wants_mx & c.wants_us, np.nan),
             )
-            refused = self.chosen & c.refused
-        groups = [self._group(tables, *g) for g in frameworks.groups(tables)]
-        return Episode(forced, u, tables, refused, groups)
+            episode.refused = self.chosen & c.refused
+        episode.tables = tables
+        episode.groups = [self._group(tables, *g) for g in frameworks.groups(tables)]
+        return episode
 
     def close(self, episode: Episode, outcomes: list[bargaining.Outcome]) -> None:
         """Finish an episode with each group's outcome: ratification, threats, implementation,

@@ -17,6 +17,9 @@ CASES = [
     ("tariff_threat_2019", "linked", "MX"),
     ("tariff_threat_2019", "delinked", "US"),
     ("baseline", "chosen (consent)", "MX"),
+    ("tariff_threat_2019", "chosen (consent)", "US"),
+    ("tariff_threat_2019", "chosen (coercive)", "US"),
+    ("tariff_threat_2019", "chosen (coercive)", "MX"),
     ("cienfuegos_2020", "linked", "MX"),  # a ratifier (level II) from episode 12
     ("merida_2007", "delinked", "MX"),
 ]
@@ -24,6 +27,8 @@ CASES = [
 
 def engine_move(game: Game) -> dict:
     """The move the model's own negotiator would make in the student's seat."""
+    if game.question is not None:  # framework=chosen: the answer the side's rule gives
+        return {"episode": game.episode, "choose": game.question["rule_says"]}
     side = game.student.lower()
     tables = {}
     for i, t in enumerate(game.tables):
@@ -47,6 +52,8 @@ def engine_move(game: Game) -> dict:
 
 
 def fixed_move(game: Game, value: float = 0.5, accept_from: int = 99) -> dict:
+    if game.question is not None:
+        return {"episode": game.episode, "choose": True}
     tables = {}
     for i, t in enumerate(game.tables):
         if t.closed:
@@ -273,3 +280,30 @@ def test_the_role_plays_numbers_in_the_teaching_notes():
     assert mean_you(lambda g: fixed_move(g, 0.3, accept_from=6)) == "0.82"  # asks 0.7, waits
     assert mean_you(lambda g: fixed_move(g, 0.5, accept_from=0)) == "0.26"  # accepts at once
     assert "gets 0.82 per episode" in role_play and "offer gets 0.26" in role_play
+
+
+def test_the_student_answers_the_framework_question():
+    """framework=chosen asks the student's side at the start of each episode; a no from either
+    side keeps the issues apart under consent, and a Mexican no to the coercive bundle brings
+    the threat (docs/model.md §2.1)."""
+    game = Game(Setup("tariff_threat_2019", "chosen (consent)", "MX", episodes=2))
+    q = game.question
+    assert q["rule"] == "consent" and isinstance(q["rule_says"], bool) and game.tables == []
+    for bad, message in [({"episode": 1, "choose": "yes"}, "choose='yes'"),
+                         ({"episode": 1, "round": 0, "tables": {}}, "choose=None"),
+                         ({"episode": 2, "choose": True}, "sent twice")]:  # fmt: skip
+        with pytest.raises(BadMove, match=message):
+            game.move(bad)
+    assert game.moves == [] and game.question is q
+    game.move({"episode": 1, "choose": False})
+    assert game.choices[-1]["tables"] == [[k] for k in game.model.issues]
+    assert len(game.tables) == 4 and game.question is None
+    with pytest.raises(BadMove, match="no framework question is open"):
+        game.move({"episode": 1, "round": game.round, "choose": True})
+
+    game = Game(Setup("tariff_threat_2019", "chosen (coercive)", "MX", episodes=1))
+    assert "accept it?" in game.question["text"]
+    game.move({"episode": 1, "choose": False})
+    assert game.choices[-1]["refused"]  # the agent offered the bundle, Mexico refused it
+    play(game, fixed_move)
+    assert game.results[0]["threats"] == 1.0

@@ -33,7 +33,7 @@ class Point:
     d: tuple[float, float]
     nash: tuple[float, float] | None
     left: float  # joint gain left on the table
-    linked: bool
+    tables: str  # "one" table, "separate" tables, or a "bundle" beside separate tables
 
 
 def negotiated(tables: list[TableRecord], w_us, w_mx, issues: list[str]) -> Point:
@@ -51,8 +51,15 @@ def negotiated(tables: list[TableRecord], w_us, w_mx, issues: list[str]) -> Poin
     f_us, f_mx, _ = pareto_frontier(w_us, w_mx)
     return Point(
         tables[0].episode, u, (f_us, f_mx), d, nash_point(w_us, w_mx, *d),
-        left_on_table(u, f_us, f_mx), len(tables) == 1 and n > 1,
+        left_on_table(u, f_us, f_mx), layout(tables),
     )  # fmt: skip
+
+
+def layout(tables: list[TableRecord]) -> str:
+    """How an episode's issues sat: "one" table, "separate" tables, or a "bundle"."""
+    if len(tables) == 1 and len(tables[0].issues) > 1:
+        return "one"
+    return "bundle" if any(len(t.issues) > 1 for t in tables) else "separate"
 
 
 def left_on_table(u, f_us, f_mx) -> float:
@@ -117,7 +124,8 @@ def words(game) -> list[str]:
     you = "the United States" if game.student == "US" else "Mexico"
     lines = []
     for e in episodes(game):
-        tables = "one table" if e.student.linked else "separate tables"
+        tables = {"one": "one table", "separate": "separate tables",
+                  "bundle": "a bundle and separate tables"}[e.student.tables]  # fmt: skip
         lines.append(
             f"Episode {e.episode} ({tables}): you ({you}) got {e.you:.2f}; the agent in your "
             f"seat got {e.agent_in_seat:.2f} against the same agent. {_left('You', e.student)} "
@@ -230,7 +238,7 @@ def rows(game) -> list[dict]:
         s, b = e.student, e.bench
         out.append({
             "episode": e.episode,
-            "tables": "one" if s.linked else "separate",
+            "tables": s.tables,
             "you": e.you,
             "agent_in_seat": e.agent_in_seat,
             "us_utility": result["us_utility"],

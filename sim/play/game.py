@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
-from sim import bargaining
+from sim import bargaining, choice
 from sim.bargaining import Aspiration, Outcome, Tables
 from sim.config import validate
 from sim.model import Group, LinkageModel
@@ -93,7 +93,7 @@ class Offer:
     values: tuple[float, float]
 
 
-@dataclass
+@dataclass(eq=False)  # a table is itself: compared by identity
 class Table:
     """One table of the open episode, as the student and the agent play it."""
 
@@ -123,6 +123,7 @@ class Game:
         self.results: list[dict] = []  # per finished episode: what the model's metrics say
         self.moves: list[dict] = []  # the student's moves, as posted (to replay the game)
         self.log: list[tuple[int, int, list[str], Offer]] = []  # every offer: episode, table
+        self.choices: list[dict] = []  # framework=chosen: what the student said, what came
         self._open()
 
     # --- the agent against itself: the benchmark ------------------------------------------
@@ -139,9 +140,19 @@ class Game:
 
     # --- episodes -------------------------------------------------------------------------
     def _open(self) -> None:
-        self.opened = self.model.open()
+        """Begin an episode; under ``framework=chosen`` ask the student first."""
+        self.opened = self.model.begin()
         self.round = 0
         self.tables = []
+        self.question = question(self) if self.model.chosen[0] else None
+        if self.question is None:
+            self._seat(None)
+
+    def _seat(self, say: bool | None) -> None:
+        """Set the episode's tables (with the student's answer, if asked) and let the agent
+        open where it moves first."""
+        answer = None if say is None else {self.student: np.array([say])}
+        self.model.seat(self.opened, answer)
         rounds, first = self.cfg.rounds, self.cfg.first_mover.value
         for g in self.opened.groups:
             engine = bargaining.negotiate(g.tab, rounds, first, power=g.power)  # for its tops
@@ -229,7 +240,23 @@ class Game:
     def move(self, move: dict) -> None:
         """Play the student's move: ``{"episode": e, "round": r, "tables": {i: {"accept":
         true} | {"walk": true} | {"offer": {issue: position}}}}`` for every open table ``i``.
-        Everything is checked before anything is played: a refused move changes nothing."""
+        Under ``framework=chosen`` an episode starts with ``{"episode": e, "choose": yes}``,
+        the answer to :func:`question`. Everything is checked before anything is played: a
+        refused move changes nothing."""
+        if self.question is not None:
+            yes = self._check_choice(move)
+            self.moves.append(move)
+            self.choices.append({"episode": self.episode, "said": yes})
+            self.question = None
+            self._seat(yes)
+            row = self.opened.tables[0]
+            self.choices[-1]["tables"] = [
+                [k for k, j in zip(self.model.issues, row, strict=True) if j == t]
+                for t in sorted(set(row))
+            ]
+            refused = self.opened.refused
+            self.choices[-1]["refused"] = bool(refused is not None and refused[0])
+            return
         plays = self._check(move)
         self.moves.append(move)
         r = self.round
@@ -253,11 +280,25 @@ class Game:
         self.round += 1
         self._agent_turn()
 
+    def _check_choice(self, move) -> bool:
+        episode = move.get("episode") if isinstance(move, dict) else None
+        if episode != self.episode:
+            raise BadMove(
+                f"the answer is for episode {episode}, but the game is at episode "
+                f"{self.episode}: was it sent twice?"
+            )
+        yes = move.get("choose")
+        if not isinstance(yes, bool):
+            raise BadMove(f"choose={yes!r}: answer the framework question with true or false")
+        return yes
+
     def _check(self, move: dict) -> list[tuple[Table, str, list[float] | None]]:
         if self.finished:
             raise BadMove("the game is over: no more moves")
         if not isinstance(move, dict):
             raise BadMove("a move is an object with episode, round and tables")
+        if "choose" in move:
+            raise BadMove("choose: no framework question is open in this episode")
         at = (move.get("episode"), move.get("round"))
         if at != (self.episode, self.round):
             raise BadMove(
@@ -321,6 +362,39 @@ class Game:
 
     def summary(self) -> dict:
         return {"setup": asdict(self.setup), "results": self.results, "bench": self.bench}
+
+
+def question(game: Game) -> dict:
+    """What ``framework=chosen`` asks the student's side at the start of an episode
+    (docs/model.md §2.1), with what the model's rule for that side expects of a yes."""
+    model, side = game.model, game.student
+    rule = game.cfg.framework.rule.value
+    gain = float(choice.advice(model, rule, side)[0])
+    margin = float(model.params["framework.margin"][0])
+    issues = model.issues
+    if rule == "coercive":
+        t = choice.bundle(model)[0]
+        inside = [k for k, j in zip(issues, t, strict=True) if (t == j).sum() > 1]
+        bundle = " and ".join(inside)
+        text = (
+            f"Put {bundle} on one table and tell Mexico that refusing it brings the threat?"
+            if side == "US"
+            else f"If the US puts {bundle} on one table under threat, accept it? Refusing "
+            "brings the threat; every other issue stays on a table of its own."
+        )
+    else:
+        text = (
+            "Put every issue on one table this episode? One table needs both sides to want it."
+            if rule == "consent"
+            else "Put every issue on one table this episode?"
+        )
+    return {
+        "text": text,
+        "rule": rule,
+        "advice": gain,
+        "margin": margin,
+        "rule_says": gain >= margin,
+    }
 
 
 def _agreed_x(t: Table) -> list[float]:

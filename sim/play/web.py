@@ -154,6 +154,8 @@ def state(game_id: str, student: str, game: Game) -> dict:
         "time_left": max(game.cfg.rounds - game.round, 0),
         "finished": game.finished,
         "tables": [] if game.finished else tables,
+        "question": None if game.finished else game.question,
+        "choices": game.choices,
         "history": [
             {
                 k: r[k]
@@ -198,9 +200,9 @@ def teacher_html(play: Play, token: str) -> str:
         compare_html(rows),
         "<h2>Outcomes on the frontier</h2>",
         "<p>Each episode's negotiated outcome over the whole agenda, at the scenario's weights; "
-        "circles are students on one table, squares on separate tables, triangles the agent "
-        "against itself. The line is the Pareto frontier, X no deal, the diamond the Nash "
-        "point.</p>",
+        "circles are students on one table, squares on separate tables, pluses a bundle beside "
+        "separate tables (framework chosen, coercive), triangles the agent against itself. "
+        "The line is the Pareto frontier, X no deal, the diamond the Nash point.</p>",
     ]
     for scenario in sorted({r["scenario"] for r in rows}):
         png = base64.b64encode(frontier_class_png(rows, scenario)).decode()
@@ -266,11 +268,11 @@ def frontier_class_png(rows: list[dict], scenario: str) -> bytes:
     if first["nash"]:
         ax.plot(*first["nash"], "D", color=NASH, ms=7, label="Nash point")
     for side, color in (("US", US), ("MX", MX)):
-        for tables, marker in (("one", "o"), ("separate", "s")):
+        for tables, marker in (("one", "o"), ("separate", "s"), ("bundle", "P")):
             pts = [r["negotiated"] for r in sel if r["side"] == side and r["tables"] == tables]
             if pts:
                 who = "US" if side == "US" else "Mexican"
-                label = f"{who} students, {'one table' if tables == 'one' else 'separate tables'}"
+                label = f"{who} students, {TABLES[tables]}"
                 ax.plot(*np.array(pts).T, marker, color=color, alpha=0.7, ms=6, ls="none",
                         label=label)  # fmt: skip
     ax.plot(*np.array([r["bench"] for r in sel]).T, "^", color="#555555", ms=6, ls="none",
@@ -284,6 +286,7 @@ def frontier_class_png(rows: list[dict], scenario: str) -> bytes:
     return debrief._png(fig)
 
 
+TABLES = {"one": "one table", "separate": "separate tables", "bundle": "a bundle"}
 STYLE = (
     "body{font-family:sans-serif;margin:24px;max-width:1100px} table{border-collapse:collapse;"
     "margin:8px 0} td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;font-size:14px}"
