@@ -125,7 +125,7 @@ def test_consent_with_a_margin_nobody_reaches_is_delinked_bit_for_bit():
 
 
 def test_consent_when_both_always_agree_is_linked_bit_for_bit(monkeypatch):
-    def agree(model, rule, margin):  # a test-only rule: both sides always want one table
+    def agree(model, rule, margin, say=None):  # a test-only rule: both sides always want one table
         yes = np.ones(model.worlds, bool)
         one = np.zeros((model.worlds, len(model.issues)), np.int64)
         return choice.Choice(one, yes, yes, ~yes)
@@ -168,7 +168,7 @@ def test_coercive_with_a_margin_nobody_reaches_is_delinked_bit_for_bit():
 
 
 def test_a_refused_bundle_is_a_failed_threat(monkeypatch):
-    def refuse(model, rule, margin):  # a test-only verdict: offered and refused everywhere
+    def refuse(model, rule, margin, say=None):  # a test-only verdict: offered and refused everywhere
         no = np.zeros(model.worlds, bool)
         apart = np.tile(np.arange(len(model.issues)), (model.worlds, 1))
         return choice.Choice(apart, ~no, no, ~no)
