@@ -168,7 +168,9 @@ def test_coercive_with_a_margin_nobody_reaches_is_delinked_bit_for_bit():
 
 
 def test_a_refused_bundle_is_a_failed_threat(monkeypatch):
-    def refuse(model, rule, margin, say=None):  # a test-only verdict: offered and refused everywhere
+    def refuse(
+        model, rule, margin, say=None
+    ):  # a test-only verdict: offered and refused everywhere
         no = np.zeros(model.worlds, bool)
         apart = np.tile(np.arange(len(model.issues)), (model.worlds, 1))
         return choice.Choice(apart, ~no, no, ~no)

@@ -35,10 +35,10 @@ def engine_move(game: Game) -> dict:
         if t.closed:
             continue
         last = t.offers[-1] if t.offers else None
-        if game._can_accept(t):
+        if game.can_accept(t):
             mine = last.values[game.student == "MX"]
             if mine >= t.aspiration[side].at(np.array([last.round]))[0] - bargaining.TOL:
-                if game._signs(t, last.x):
+                if game.signs(t, last.x):
                     tables[str(i)] = {"accept": True}
                     continue
         if game.round >= game.cfg.rounds:
@@ -58,7 +58,7 @@ def fixed_move(game: Game, value: float = 0.5, accept_from: int = 99) -> dict:
     for i, t in enumerate(game.tables):
         if t.closed:
             continue
-        if game._can_accept(t) and game.round >= accept_from:
+        if game.can_accept(t) and game.round >= accept_from:
             tables[str(i)] = {"accept": True}
         elif game.round < game.cfg.rounds:
             tables[str(i)] = {"offer": {k: value for k in t.issues}}

@@ -155,3 +155,10 @@ def test_a_restarted_server_goes_on_with_the_game(tmp_path):
     while not s["finished"]:
         s = straight.post("/play/api/games/game-0001/moves", json=fixed(s, 0.3, 6)).json()
     assert state["history"] == s["history"] and state["debrief"] == s["debrief"]
+
+
+def test_a_name_is_shown_as_text_not_markup(tmp_path):
+    c = client(tmp_path / "class.sqlite")
+    start(c, student="<script>alert(1)</script>")
+    page = c.get(f"/teacher?token={TOKEN}").text
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page

@@ -102,19 +102,24 @@ class Classroom:
             )
 
     def game(self, game_id: str) -> sqlite3.Row | None:
-        return self.db.execute("SELECT * FROM games WHERE id = ?", (game_id,)).fetchone()
+        rows = self._read("SELECT * FROM games WHERE id = ?", game_id)
+        return rows[0] if rows else None
 
     def moves(self, game_id: str) -> list[dict]:
-        rows = self.db.execute("SELECT body FROM moves WHERE game = ? ORDER BY seq", (game_id,))
+        rows = self._read("SELECT body FROM moves WHERE game = ? ORDER BY seq", game_id)
         return [json.loads(r["body"]) for r in rows]
 
     def games(self) -> list[sqlite3.Row]:
-        return self.db.execute("SELECT * FROM games ORDER BY started, id").fetchall()
+        return self._read("SELECT * FROM games ORDER BY started, id")
 
     def offers(self, game_id: str) -> list[sqlite3.Row]:
-        return self.db.execute(
-            "SELECT * FROM offers WHERE game = ? ORDER BY episode, tab, round", (game_id,)
-        ).fetchall()
+        return self._read(
+            "SELECT * FROM offers WHERE game = ? ORDER BY episode, tab, round", game_id
+        )
+
+    def _read(self, sql: str, *args) -> list[sqlite3.Row]:
+        with self.lock:  # one connection for every thread: never read inside another's write
+            return self.db.execute(sql, args).fetchall()
 
     def rows(self) -> list[dict]:
         """One row per game and finished episode (:data:`COLUMNS`)."""

@@ -33,8 +33,7 @@ from sim.seminar import CHOSEN, composed, scenario_start
 SIDES = ("US", "MX")
 NAMES = {"US": "the United States", "MX": "Mexico"}
 FRAMEWORKS = ["linked", "delinked", *CHOSEN]
-MAX_EPISODES = 10
-MAX_ROUNDS = 40
+RANGES = {"episodes": (1, 10), "rounds": (2, 40), "seed": (0, 2**31 - 1)}  # whole numbers
 
 
 class BadMove(ValueError):
@@ -63,9 +62,8 @@ class Setup:
         ):
             if value not in allowed:
                 raise BadMove(f"{key}={value!r} is not one of {', '.join(allowed)}")
-        for key, value, top in (("episodes", self.episodes, MAX_EPISODES), ("rounds", self.rounds,
-                                MAX_ROUNDS), ("seed", self.seed, 2**31 - 1)):  # fmt: skip
-            low = 2 if key == "rounds" else (0 if key == "seed" else 1)
+        for key, (low, top) in RANGES.items():
+            value = getattr(self, key)
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= top:
                 raise BadMove(f"{key}={value!r} is not a whole number in [{low}, {top}]")
 
@@ -183,7 +181,7 @@ class Game:
             for table in self.open_tables():
                 self._offer(table, self.agent_offer(table, self.round))
             self.round += 1
-        if self.round >= T and not any(self._can_accept(t) for t in self.open_tables()):
+        if self.round >= T and not any(self.can_accept(t) for t in self.open_tables()):
             for table in self.open_tables():  # time is up, and no offer is left to accept
                 table.closed = True
         if not self.open_tables():
@@ -192,7 +190,7 @@ class Game:
     def open_tables(self) -> list[Table]:
         return [t for t in self.tables if not t.closed]
 
-    def _can_accept(self, table: Table) -> bool:
+    def can_accept(self, table: Table) -> bool:
         last = table.offers[-1] if table.offers else None
         return last is not None and last.by == self.agent and last.round == self.round - 1
 
@@ -211,7 +209,7 @@ class Game:
         table.offers.append(offer)
         self.log.append((self.episode, self.tables.index(table), table.issues, offer))
 
-    def _signs(self, table: Table, x) -> bool:
+    def signs(self, table: Table, x) -> bool:
         """Level II: both negotiators expect their ratifiers to pass ``x`` (docs/model.md §4.1)."""
         home = table.group.home
         return home is None or bool(
@@ -265,7 +263,7 @@ class Game:
                 table.closed = True
             elif kind == "accept":
                 offer = table.offers[-1]
-                if self._signs(table, offer.x):
+                if self.signs(table, offer.x):
                     table.closed, table.agreed_round = True, offer.round
                 else:
                     table.note = "not signed: a negotiator expects its ratifiers to reject it"
@@ -275,7 +273,7 @@ class Game:
                 self._offer(table, offer)
                 mine = values[SIDES.index(self.agent)]
                 wanted = table.aspiration[self.agent.lower()].at(np.array([r]))[0]
-                if mine >= wanted - bargaining.TOL and self._signs(table, x):
+                if mine >= wanted - bargaining.TOL and self.signs(table, x):
                     table.closed, table.agreed_round = True, r
         self.round += 1
         self._agent_turn()
@@ -329,7 +327,7 @@ class Game:
         ):
             raise BadMove(f"table {key}: expected one of offer, accept, walk")
         kind, value = next(iter(m.items()))
-        if kind == "accept" and not self._can_accept(table):
+        if kind == "accept" and not self.can_accept(table):
             raise BadMove(f"table {key}: there is no offer of the agent to accept")
         if kind != "offer":
             return kind, None

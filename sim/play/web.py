@@ -13,6 +13,7 @@ import base64
 import html
 import json
 import re
+import secrets
 import threading
 from collections import defaultdict
 from importlib import resources
@@ -134,7 +135,7 @@ def state(game_id: str, student: str, game: Game) -> dict:
             "agreed": t.agreed_round is not None,
             "agent_offer": None if agent_last is None else _seen(game, agent_last, w),
             "your_offer": None if mine is None else _seen(game, mine, w),
-            "can_accept": game._can_accept(t) and not t.closed,
+            "can_accept": game.can_accept(t) and not t.closed,
             "can_offer": not t.closed and game.round < game.cfg.rounds,
             "last_by": None if last is None else last.by,
             "note": t.note,
@@ -344,7 +345,7 @@ def routes(play: Play) -> Starlette:
         return Response(png, media_type="image/png")
 
     def allowed(request: Request) -> bool:
-        return request.query_params.get("token") == play.token
+        return secrets.compare_digest(request.query_params.get("token", ""), play.token)
 
     denied = (
         "the teacher's page needs the token linkage-app printed when it started: /teacher?token=..."
