@@ -140,6 +140,8 @@ def TeachingView(model: SeminarModel):
             "as each side discounts promises it does not fully trust; X is the no-deal point "
             "(after any US threat), the green diamond the Nash bargaining solution. A linked "
             "table can trade one issue for another; separate tables cannot.</p>"
+            "<p><b>Take a side.</b> Students can play the US or Mexico against this model's "
+            "own negotiator at <a href='/play' target='_blank'>/play</a>.</p>"
         ),
     )
 

@@ -162,3 +162,40 @@ def test_a_name_is_shown_as_text_not_markup(tmp_path):
     start(c, student="<script>alert(1)</script>")
     page = c.get(f"/teacher?token={TOKEN}").text
     assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_two_students_at_once(tmp_path):
+    """Two games played in two threads against one server: each ends as it ends alone."""
+    import threading
+
+    db = tmp_path / "class.sqlite"
+    c = client(db)
+    kinds = {"game-aaaa01": ("MX", "linked", 0.3), "game-bbbb02": ("US", "delinked", 0.7)}
+    done, errors = {}, []
+
+    def student(game_id):
+        side, framework, value = kinds[game_id]
+        try:
+            s = start(c, game_id, side=side, framework=framework).json()
+            while not s["finished"]:
+                r = c.post(f"/play/api/games/{game_id}/moves", json=fixed(s, value))
+                assert r.status_code == 200, r.text
+                s = r.json()
+            done[game_id] = s
+        except Exception as ex:  # reported below, in the test's thread
+            errors.append(ex)
+
+    threads = [threading.Thread(target=student, args=(g,)) for g in kinds]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    for game_id, (side, framework, value) in kinds.items():
+        alone = client(tmp_path / f"{game_id}.sqlite")
+        s = start(alone, game_id, side=side, framework=framework).json()
+        while not s["finished"]:
+            s = alone.post(f"/play/api/games/{game_id}/moves", json=fixed(s, value)).json()
+        assert done[game_id]["history"] == s["history"]
+    rows = list(csv.DictReader(io.StringIO(c.get(f"/teacher/class.csv?token={TOKEN}").text)))
+    assert {r["game"] for r in rows} == set(kinds)
