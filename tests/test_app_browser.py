@@ -63,6 +63,20 @@ def linkage_app() -> list[str]:
     return [found]
 
 
+def offline(target, outside: list[str]) -> None:
+    """Refuse every request of ``target`` (a page or a browser context) that would leave this
+    machine, noting its address in ``outside``."""
+
+    def route(r):
+        if r.request.url.startswith(LOCAL):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    target.route("**/*", route)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -252,15 +266,7 @@ def test_app_in_chromium(browser, request, tmp_path):
     server = request.getfixturevalue("server")  # only when there is a browser to show it
     page = browser.new_page(viewport={"width": 1400, "height": 1500})
     outside, failed = [], []
-
-    def route(r):
-        if r.request.url.startswith(LOCAL):
-            r.continue_()
-        else:
-            outside.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
+    offline(page, outside)
     page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
     page.goto(server)
 

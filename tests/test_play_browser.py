@@ -17,7 +17,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from test_app_browser import LOCAL, browser, free_port, linkage_app, no_browser  # noqa: F401
+from test_app_browser import browser, free_port, linkage_app, no_browser, offline  # noqa: F401
 
 from sim.play.game import Game, Setup
 
@@ -60,17 +60,6 @@ class Server:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-
-
-def offline(context, outside):
-    def route(r):
-        if r.request.url.startswith(LOCAL):
-            r.continue_()
-        else:
-            outside.append(r.request.url)
-            r.abort()
-
-    context.route("**/*", route)
 
 
 def begin(page, url, name, side, framework):

@@ -151,6 +151,15 @@ class Game:
         open where it moves first."""
         answer = None if say is None else {self.student: np.array([say])}
         self.model.seat(self.opened, answer)
+        if say is not None:
+            row, refused = self.opened.tables[0], self.opened.refused
+            self.choices.append({
+                "episode": self.episode,
+                "said": say,
+                "tables": [[k for k, j in zip(self.model.issues, row, strict=True) if j == t]
+                           for t in sorted(set(row))],
+                "refused": bool(refused is not None and refused[0]),
+            })  # fmt: skip
         rounds, first = self.cfg.rounds, self.cfg.first_mover.value
         for g in self.opened.groups:
             engine = bargaining.negotiate(g.tab, rounds, first, power=g.power)  # for its tops
@@ -244,21 +253,14 @@ class Game:
         if self.question is not None:
             yes = self._check_choice(move)
             self.moves.append(move)
-            self.choices.append({"episode": self.episode, "said": yes})
             self.question = None
             self._seat(yes)
-            row = self.opened.tables[0]
-            self.choices[-1]["tables"] = [
-                [k for k, j in zip(self.model.issues, row, strict=True) if j == t]
-                for t in sorted(set(row))
-            ]
-            refused = self.opened.refused
-            self.choices[-1]["refused"] = bool(refused is not None and refused[0])
             return
         plays = self._check(move)
         self.moves.append(move)
         r = self.round
         for table, kind, x in plays:
+            table.note = ""
             if kind == "walk":
                 table.closed = True
             elif kind == "accept":
