@@ -199,3 +199,23 @@ def test_two_students_at_once(tmp_path):
         assert done[game_id]["history"] == s["history"]
     rows = list(csv.DictReader(io.StringIO(c.get(f"/teacher/class.csv?token={TOKEN}").text)))
     assert {r["game"] for r in rows} == set(kinds)
+
+
+def test_a_move_the_store_cannot_keep_is_not_played(tmp_path, monkeypatch):
+    """If writing a move fails, the game is as if the move was never sent."""
+    db = tmp_path / "class.sqlite"
+    play = Play(Classroom(str(db)), TOKEN)
+    c = TestClient(routes(play), raise_server_exceptions=False)
+    state = start(c).json()
+    before = dump(db)
+
+    def full(*args):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(play.classroom, "record", full)
+    assert c.post("/play/api/games/game-0001/moves", json=fixed(state)).status_code == 500
+    monkeypatch.undo()
+    assert dump(db) == before
+    assert c.get("/play/api/games/game-0001").json() == state
+    assert c.post("/play/api/games/game-0001/moves", json=fixed(state)).status_code == 200
+    assert c.get("/play/api/games/game-0001/other.png").status_code == 404

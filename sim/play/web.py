@@ -99,7 +99,11 @@ class Play:
             game, student = self.get(game_id)
             before = len(game.log)
             game.move(move)  # refuses a bad move before it changes anything
-            self._store(game_id, game, move, before)
+            try:
+                self._store(game_id, game, move, before)
+            except Exception:  # not stored, not played: the next request replays the store
+                self.games.pop(game_id, None)
+                raise
             return state(game_id, student, game)
 
     def _store(self, game_id: str, game: Game, move, before: int) -> None:
@@ -108,6 +112,8 @@ class Play:
         )
 
     def picture(self, game_id: str, which: str) -> bytes:
+        if which not in ("frontier", "dance"):
+            raise NotFound(f"no picture {which!r}: frontier or dance")
         with self._lock(game_id):
             game, _ = self.get(game_id)
             return debrief.frontier_png(game) if which == "frontier" else debrief.dance_png(game)
