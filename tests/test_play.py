@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sim import bargaining
 from sim.play.game import BadMove, Game, Setup
@@ -307,3 +309,41 @@ def test_the_student_answers_the_framework_question():
     assert game.choices[-1]["refused"]  # the agent offered the bundle, Mexico refused it
     play(game, fixed_move)
     assert game.results[0]["threats"] == 1.0
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    framework=st.sampled_from(["linked", "delinked", "chosen (coercive)"]),
+    side=st.sampled_from(["US", "MX"]),
+    seed=st.integers(0, 10_000),
+)
+def test_any_student_finishes_and_replays(framework, side, seed):
+    """A student who offers, accepts, walks away and answers at random: the game ends after
+    its episodes, every offer is a package in [0, 1], and replaying the moves gives the same
+    game."""
+    rng = np.random.default_rng(seed)
+    game = Game(Setup("tariff_threat_2019", framework, side, episodes=2, rounds=6, seed=seed))
+
+    def random_move(g):
+        if g.question is not None:
+            return {"episode": g.episode, "choose": bool(rng.random() < 0.5)}
+        tables = {}
+        for i, t in enumerate(g.tables):
+            if t.closed:
+                continue
+            u = rng.random()
+            if g.can_accept(t) and (u < 0.2 or g.round >= g.cfg.rounds):
+                tables[str(i)] = {"accept": True}
+            elif u < 0.25 or g.round >= g.cfg.rounds:
+                tables[str(i)] = {"walk": True}
+            else:
+                tables[str(i)] = {"offer": {k: float(rng.random()) for k in t.issues}}
+        return {"episode": g.episode, "round": g.round, "tables": tables}
+
+    play(game, random_move)
+    assert len(game.results) == 2 and len(game.moves) <= 2 * (game.cfg.rounds + 1)
+    assert all(0 <= v <= 1 for *_, o in game.log for v in o.x)
+    again = Game.replay(game.setup, game.moves)
+    assert [o for *_, o in again.log] == [o for *_, o in game.log]
+    for a, b in zip(again.results, game.results, strict=True):
+        assert all(same(a[k], b[k]) for k in b)
