@@ -30,7 +30,7 @@ def model(cost, rule="coercive", worlds=2000):
 
 
 def test_the_us_carries_out_more_failed_threats_the_larger_the_cost(monkeypatch):
-    def refuse(model, rule, margin):  # a test-only verdict: offered and refused everywhere
+    def refuse(model, rule, margin, say=None):  # test-only: offered and refused everywhere
         no = np.zeros(model.worlds, bool)
         apart = np.tile(np.arange(len(model.issues)), (model.worlds, 1))
         return choice.Choice(apart, ~no, no, ~no)
