@@ -12,6 +12,7 @@ in the episode's utilities, not here. *Joint gain left on the table* is how much
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -192,7 +193,8 @@ def draw_point(ax, p: Point, label: str, color, marker) -> None:
 
 
 def dance_png(game) -> bytes:
-    """The negotiation dance of every table of the game (``plot.dance``), a row per episode."""
+    """The negotiation dance of every table of the game (``plot.dance``): a column per
+    episode, a row per table."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -201,23 +203,31 @@ def dance_png(game) -> bytes:
     from sim.plot import dance
 
     record = game.model.record
-    rows = sorted({t.episode for t in record})
-    cols = max((sum(t.episode == e for t in record) for e in rows), default=1)
-    fig, axes = plt.subplots(max(len(rows), 1), cols, figsize=(3.4 * cols, 3.2 * max(len(rows), 1)),
+    episodes_ = sorted({t.episode for t in record}) or [1]
+    rows = max(sum(t.episode == e for t in record) for e in episodes_) or 1
+    cols = len(episodes_)
+    fig, axes = plt.subplots(rows, cols, figsize=(max(3.4 * cols, 7.0), 3.3 * rows + 0.6),
                              squeeze=False)  # fmt: skip
-    for i, e in enumerate(rows):
+    for j, e in enumerate(episodes_):
         tables = [t for t in record if t.episode == e]
-        for j, ax in enumerate(axes[i]):
-            if j < len(tables):
-                dance(ax, tables[j], title=f"episode {e}: {', '.join(tables[j].issues)}")
+        for i in range(rows):
+            if i < len(tables):
+                title = f"episode {e}, table {i + 1}\n{', '.join(tables[i].issues)}"
+                dance(axes[i, j], tables[i], title=title)
+                axes[i, j].title.set_fontsize(9)
             else:
-                ax.axis("off")
+                axes[i, j].axis("off")
     for ax in axes.flat:  # one legend for the figure, below the tables
         if ax.get_legend() is not None:
             ax.get_legend().remove()
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0.9 / (3.2 * max(len(rows), 1)), 1, 1))
+    # the first table's labels name its trust and round; the legend speaks for every table
+    labels = [
+        re.sub(r"frontier at trust .*", "frontier at the trust of the moment", x) for x in labels
+    ]
+    labels = [re.sub(r"agreement \(round \d+\)", "agreement", x) for x in labels]
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.75 / (3.3 * rows + 0.6), 1, 1))
     return _png(fig)
 
 
