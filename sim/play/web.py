@@ -194,6 +194,7 @@ def _seen(game: Game, offer, w) -> dict:
 
 # --- the teacher's page ------------------------------------------------------------------
 def teacher_html(play: Play, token: str) -> str:
+    """The teacher's page: the class from the store alone (no game is replayed for it)."""
     rows = play.classroom.rows()
     games = play.classroom.games()
     q = f"token={html.escape(token)}"
@@ -221,13 +222,15 @@ def teacher_html(play: Play, token: str) -> str:
     for g in games:
         eps = json.loads(g["episodes_json"])
         n_offers = len(play.classroom.offers(g["id"]))
-        mean = lambda k, eps=eps: f"{np.mean([e[k] for e in eps]):.2f}" if eps else ""  # noqa: E731
+        means = "".join(
+            f"<td>{np.mean([e[k] for e in eps]):.2f}</td>" if eps else "<td></td>"
+            for k in ("you", "agent_in_seat", "left_on_table")
+        )
         parts.append(
             f"<tr class='game'><td>{html.escape(g['student'])}</td><td>{g['side']}</td>"
             f"<td>{html.escape(g['scenario'])}</td><td>{html.escape(g['framework'])}</td>"
             f"<td>{len(eps)} of {g['episodes']}{'' if g['finished'] else ' (playing)'}</td>"
-            f"<td>{mean('you')}</td><td>{mean('agent_in_seat')}</td>"
-            f"<td>{mean('left_on_table')}</td><td>{n_offers}</td></tr>"
+            f"{means}<td>{n_offers}</td></tr>"
         )
     parts.append("</table></body></html>")
     return "".join(parts)
