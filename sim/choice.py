@@ -100,9 +100,7 @@ def choose(model, rule: str, margin, say: dict[str, np.ndarray] | None = None) -
     if rule == "coercive":
         return _coercive(model, apart, margin, say)
     one = np.zeros((W, n), np.int64)
-    wants = {
-        s: say[s] if s in say else premium(model, s, one, apart) >= margin for s in ("US", "MX")
-    }
+    wants = {s: say[s] if s in say else advice(model, rule, s) >= margin for s in ("US", "MX")}
     match rule:
         case "consent":
             link = wants["US"] & wants["MX"]

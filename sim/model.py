@@ -229,9 +229,7 @@ class LinkageModel(mesa.Model):
         backlash, trust, and the metrics."""
         u, tables = episode.draws, episode.tables
         r = self._settle(episode.groups, outcomes)
-        if (
-            episode.refused is not None
-        ):  # a refused bundle: its threat is carried out as on a failed table
+        if episode.refused is not None:  # a refused bundle: its threat is carried out
             r.threat |= episode.refused
             r.threat_failed |= episode.refused
         kappa = pressure.credibility(self.pressure, self.params["threat.audience_cost"])

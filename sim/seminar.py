@@ -58,7 +58,7 @@ _hydra = threading.Lock()  # Hydra's global state: one composition at a time
 
 
 @lru_cache(maxsize=64)
-def composed(scenario: str, framework: str, trust: float, pressure: float, seed: int, worlds: int):
+def _composed(scenario: str, framework: str, trust: float, pressure: float, seed: int, worlds: int):
     rule = [f"framework.rule={CHOSEN[framework]}"] if framework in CHOSEN else []
     with _hydra:
         return load(
@@ -88,7 +88,9 @@ def config_for(p: Params):
     dropped (the run ends before them) rather than refused, so every slider value works."""
     fw = "linked" if p.compare else p.framework
     cfg = copy.deepcopy(
-        composed(p.scenario_name, fw, float(p.trust), float(p.pressure), int(p.seed), int(p.worlds))
+        _composed(
+            p.scenario_name, fw, float(p.trust), float(p.pressure), int(p.seed), int(p.worlds)
+        )
     )
     cfg.episodes = int(p.episodes)
     cfg.events = [e for e in cfg.events if e.episode <= cfg.episodes]

@@ -18,7 +18,6 @@ for number (``Game.replay``), which is how a stored class survives a restart.
 
 from __future__ import annotations
 
-import copy
 import math
 from dataclasses import asdict, dataclass, field, fields
 
@@ -28,7 +27,7 @@ from sim import bargaining, choice
 from sim.bargaining import Aspiration, Outcome, Tables
 from sim.config import validate
 from sim.model import Group, LinkageModel
-from sim.seminar import CHOSEN, composed, scenario_start
+from sim.seminar import CHOSEN, Params, config_for, scenario_start
 
 SIDES = ("US", "MX")
 NAMES = {"US": "the United States", "MX": "Mexico"}
@@ -70,12 +69,9 @@ class Setup:
     def config(self):
         """The engine's config: the scenario at its own start, one world."""
         start = scenario_start(self.scenario)
-        cfg = copy.deepcopy(
-            composed(self.scenario, self.framework, float(start["trust"]),
-                      float(start["pressure"]), self.seed, 1)
-        )  # fmt: skip
-        cfg.episodes, cfg.rounds = self.episodes, self.rounds
-        cfg.events = [e for e in cfg.events if e.episode <= cfg.episodes]
+        cfg = config_for(Params(self.scenario, self.framework, start["trust"], start["pressure"],
+                                self.episodes, self.seed, 1))  # fmt: skip
+        cfg.rounds = self.rounds
         validate(cfg)
         return cfg
 

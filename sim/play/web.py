@@ -16,6 +16,7 @@ import re
 import secrets
 import threading
 from collections import defaultdict
+from dataclasses import fields
 from importlib import resources
 
 import numpy as np
@@ -32,7 +33,7 @@ from sim.play.game import FRAMEWORKS, NAMES, BadMove, Game, Setup
 
 GAME_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 MAX_NAME = 60
-DEFAULTS = {"episodes": 3, "rounds": 8}
+DEFAULTS = {f.name: f.default for f in fields(Setup) if f.name in ("episodes", "rounds")}
 
 
 class NotFound(LookupError):
