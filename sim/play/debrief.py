@@ -20,7 +20,11 @@ import numpy as np
 from sim.issues import nash_point, pareto_frontier
 from sim.record import TableRecord
 
-SIDE = {"US": 0, "MX": 1}
+TABLES = {
+    "one": "one table",
+    "separate": "separate tables",
+    "bundle": "a bundle and separate tables",
+}
 
 
 @dataclass
@@ -124,15 +128,14 @@ def words(game) -> list[str]:
     """The debrief in plain words, one line per episode and one for the game."""
     you = "the United States" if game.student == "US" else "Mexico"
     lines = []
-    for e in episodes(game):
-        tables = {"one": "one table", "separate": "separate tables",
-                  "bundle": "a bundle and separate tables"}[e.student.tables]  # fmt: skip
+    done = episodes(game)
+    for e in done:
         lines.append(
-            f"Episode {e.episode} ({tables}): you ({you}) got {e.you:.2f}; the agent in your "
-            f"seat got {e.agent_in_seat:.2f} against the same agent. {_left('You', e.student)} "
+            f"Episode {e.episode} ({TABLES[e.student.tables]}): you ({you}) got {e.you:.2f}; "
+            f"the agent in your seat got {e.agent_in_seat:.2f} against the same agent. "
+            f"{_left('You', e.student)} "
             f"{_left('The agent against itself', e.bench)}"
         )
-    done = episodes(game)
     if done:
         you_total = sum(e.you for e in done)
         agent_total = sum(e.agent_in_seat for e in done)

@@ -283,7 +283,7 @@ def frontier_class_png(rows: list[dict], scenario: str) -> bytes:
             pts = [r["negotiated"] for r in sel if r["side"] == side and r["tables"] == tables]
             if pts:
                 who = "US" if side == "US" else "Mexican"
-                label = f"{who} students, {TABLES[tables]}"
+                label = f"{who} students, {debrief.TABLES[tables]}"
                 ax.plot(*np.array(pts).T, marker, color=color, alpha=0.7, ms=6, ls="none",
                         label=label)  # fmt: skip
     ax.plot(*np.array([r["bench"] for r in sel]).T, "^", color="#555555", ms=6, ls="none",
@@ -297,7 +297,6 @@ def frontier_class_png(rows: list[dict], scenario: str) -> bytes:
     return debrief._png(fig)
 
 
-TABLES = {"one": "one table", "separate": "separate tables", "bundle": "a bundle"}
 STYLE = (
     "body{font-family:sans-serif;margin:24px;max-width:1100px} table{border-collapse:collapse;"
     "margin:8px 0} td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;font-size:14px}"
